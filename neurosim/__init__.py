@@ -1,0 +1,24 @@
+"""neurosim: memristive and neuromorphic hardware, from device model card to recurrent network.
+
+The public API is re-exported here; everything else is an implementation detail.
+Layers (data flows one way, a lower layer never imports a higher one)::
+
+    devices -> netlist -> solve -> crossbar -> cells -> analog -> tasks -> study -> cli
+"""
+
+from neurosim.errors import (
+    ConvergenceError,
+    DeviceCardError,
+    NetlistError,
+    NeurosimError,
+    ParameterError,
+    SpiceSyntaxError,
+)
+
+__version__ = "0.1.0"
+
+# --- cells (issue 2) ---
+# --- devices (issue 4) ---
+# --- netlist / solve / spice (issue 3) ---
+# --- crossbar (issue 5) ---
+# --- analog / study / tasks (issue 6) ---

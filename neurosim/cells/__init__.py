@@ -1,0 +1,78 @@
+"""Vectorized digital reference cells, equal to PyTorch to rounding.
+
+Cells
+-----
+:class:`RNN`, :class:`LSTM`, :class:`GRU`
+    PyTorch's ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``: same constructor arguments, call
+    ``cell(input, hx=None)``, return values and ``state_dict`` names (``weight_ih_l0``,
+    ``bias_hh_l1_reverse``, ...), gate orders i, f, g, o (LSTM) and r, z, n (GRU).
+:class:`Elman`, :class:`Jordan`
+    Simple recurrent networks with their output layer and configurable activations.
+:class:`IndRNN`
+    Independently recurrent network (element-wise recurrent weight, optional bound).
+:class:`SecondOrderRNN`
+    Multiplicative (second-order) RNN, one tensor contraction per step.
+
+Every cell runs float32 or float64 (its ``dtype``), stacks ``num_layers`` layers, runs
+``bidirectional`` as PyTorch does (reverse direction concatenated after the forward one on the
+feature axis), accepts ``batch_first`` and unbatched ``(time, features)`` input, initialises from an
+explicit ``seed`` and saves/loads ``.npz`` (``save``, ``load``, :func:`load_npz_state_dict`).
+
+Design for training and for analog execution
+--------------------------------------------
+*Parameters are plain named arrays.* ``cell.params`` is the live ordered dict (``state_dict()``
+returns a copy); ``cell.direction_params(layer, direction)`` gives one layer-direction's arrays under
+generic names (``weight_ih``, ``weight_hh``, ...). Each cell has a **pure step function** of
+``(params, x_t, state)`` (:func:`rnn_step`, :func:`lstm_step`, :func:`gru_step`,
+:func:`elman_step`, :func:`jordan_step`, :func:`indrnn_step`, :func:`second_order_step`, or
+``cell.step(x_t, state, layer, direction)``), sharing its element-wise equations with the fast
+sequence runner, so gradients can be written against it.
+
+*Every matrix product and activation goes through a hook.* The equations never call numpy on a
+weight directly; they call, on the cell object:
+
+``cell.matmul(name, W, X, out=None)``
+    returns ``X @ W.T``; ``W`` is ``(out, in)``, ``X`` is ``(..., in)`` where every row is an
+    independent vector (the input projection of all time steps is one call with ``X`` of shape
+    ``(time, batch, in)``; the recurrent product is one call per step with ``(batch, hidden)``).
+    ``name`` is ``W``'s ``state_dict`` key, e.g. ``"weight_hh_l0_reverse"``. When ``out`` is given
+    the result is written into it and returned.
+``cell.scale(name, u, X, out=None)``
+    returns ``u * X`` for an element-wise recurrent weight (IndRNN).
+``cell.activation(kind, x, out=None)``
+    ``kind`` in ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``; ``out`` may be ``x``.
+
+The defaults delegate to :data:`neurosim.cells.ops.DIGITAL` (exact numpy). An analog executor
+subclasses a cell and overrides these methods (e.g. ``matmul`` becomes a crossbar read of the array
+programmed with ``W``), reusing the cell's equations unchanged::
+
+    class AnalogLSTM(LSTM):
+        def matmul(self, name, W, X, out=None):
+            Y = self.crossbars[name].read(X)      # hypothetical crossbar API
+            if out is None:
+                return Y
+            out[...] = Y
+            return out
+
+The pure step functions take the same hooks as their ``ops`` argument (any object with these
+methods; ``cell`` itself works).
+
+Examples
+--------
+>>> import numpy as np
+>>> from neurosim.cells import LSTM
+>>> lstm = LSTM(input_size=8, hidden_size=16, num_layers=2, bidirectional=True, seed=1)
+>>> out, (h_n, c_n) = lstm(np.zeros((10, 3, 8), dtype=np.float32))
+>>> out.shape, h_n.shape
+((10, 3, 32), (4, 3, 16))
+"""
+
+from neurosim.cells.base import IncompatibleKeys, RecurrentBase
+from neurosim.cells.io import load_npz_state_dict
+from neurosim.cells.ops import DIGITAL, DigitalOps
+from neurosim.cells.torchlike import GRU, LSTM, RNN, gru_step, lstm_step, rnn_step
+
+__all__ = [
+    "RNN", "LSTM", "GRU", "rnn_step", "lstm_step", "gru_step",
+    "RecurrentBase", "IncompatibleKeys", "load_npz_state_dict", "DigitalOps", "DIGITAL",
+]

@@ -1,0 +1,455 @@
+"""``RNN``, ``LSTM`` and ``GRU`` with PyTorch's constructor, call, return values and parameter names.
+
+Each cell has a pure step function (``rnn_step``, ``lstm_step``, ``gru_step``) of
+``(params, x_t, state)`` for training code, and a fast sequence runner that computes the input
+projection of all time steps in one GEMM and then runs one recurrent GEMM plus in-place element-wise
+work per step, in preallocated buffers. Both share the element-wise equations and both go through
+the ``matmul``/``activation`` hooks described in :mod:`neurosim.cells`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neurosim.cells.base import COMMON_PARAMS, RecurrentBase
+from neurosim.cells.ops import DIGITAL
+from neurosim.errors import ParameterError
+from neurosim.params import Param
+
+__all__ = ["RNN", "LSTM", "GRU", "rnn_step", "lstm_step", "gru_step"]
+
+
+def _check_torch_extras(owner: str, dropout: Any, device: Any) -> None:
+    if dropout != 0:
+        raise ParameterError(
+            f"{owner}: dropout must be 0 (dropout between layers is a training-time regularizer and is not "
+            f"implemented in the reference), got {dropout!r}"
+        )
+    if device is not None and str(device) != "cpu":
+        raise ParameterError(f"{owner}: device must be None or 'cpu', got {device!r}")
+
+
+def _torch_shapes(gates: int, hidden: int, layer_in: int, bias: bool) -> list[tuple[str, tuple]]:
+    shapes = [("weight_ih", (gates * hidden, layer_in)), ("weight_hh", (gates * hidden, hidden))]
+    if bias:
+        shapes += [("bias_ih", (gates * hidden,)), ("bias_hh", (gates * hidden,))]
+    return shapes
+
+
+def _input_projection(ops, p: dict, x: np.ndarray, suffix: str, fold_hh: slice | None) -> np.ndarray:
+    """``W_ih x + b_ih (+ b_hh[fold_hh])`` for every time step at once (a fresh array)."""
+    gx = ops.matmul("weight_ih" + suffix, p["weight_ih"], x)
+    if gx is x:  # pragma: no cover - defensive: a hook must not return its input
+        gx = gx.copy()
+    if "bias_ih" in p:
+        if fold_hh is None:
+            gx += p["bias_ih"]
+        else:
+            b = p["bias_ih"].copy()
+            b[fold_hh] += p["bias_hh"][fold_hh]
+            gx += b
+    return gx
+
+
+def _steps(T: int, reverse: bool) -> range:
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _recurrent(ops, p: dict, h: np.ndarray, suffix: str) -> np.ndarray:
+    """``W_hh h + b_hh`` as a fresh array (the pure step functions)."""
+    r = ops.matmul("weight_hh" + suffix, p["weight_hh"], h)
+    return r + p["bias_hh"] if "bias_hh" in p else r.copy()
+
+
+def _step_input(ops, p: dict, x_t: np.ndarray, suffix: str) -> np.ndarray:
+    g = ops.matmul("weight_ih" + suffix, p["weight_ih"], x_t)
+    return g + p["bias_ih"] if "bias_ih" in p else g.copy()
+
+
+# ---------------------------------------------------------------------------------------------- RNN
+def rnn_step(params: dict, x_t: np.ndarray, h: np.ndarray, nonlinearity: str = "tanh", ops=DIGITAL, suffix: str = ""):
+    """One step of the Elman RNN (PyTorch ``nn.RNN``), a pure function.
+
+    .. math:: h_t = \\phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}), \\quad \\phi \\in \\{\\tanh, \\mathrm{relu}\\}
+
+    Parameters
+    ----------
+    params : dict
+        ``weight_ih (H, I)``, ``weight_hh (H, H)``, optionally ``bias_ih (H,)``, ``bias_hh (H,)``
+        (see :meth:`RNN.direction_params`).
+    x_t : ndarray, shape (batch, I)
+    h : ndarray, shape (batch, H)
+    nonlinearity : {"tanh", "relu"}
+    ops : object with ``matmul`` and ``activation``
+        The arithmetic (default exact digital).
+    suffix : str
+        Appended to the generic names passed to the hooks (``"_l0"``).
+
+    Returns
+    -------
+    ndarray, shape (batch, H)
+        The new hidden state (a fresh array).
+    """
+    z = _step_input(ops, params, x_t, suffix)
+    z += _recurrent(ops, params, h, suffix)
+    return ops.activation(nonlinearity, z, out=z)
+
+
+class RNN(RecurrentBase):
+    """Elman RNN with PyTorch ``nn.RNN``'s arguments, call, return values and parameter names.
+
+    .. math:: h_t = \\phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        Features of ``x_t`` and ``h_t``.
+    num_layers : int
+        Stacked layers; layer ``k > 0`` reads the (concatenated) outputs of layer ``k - 1``.
+    nonlinearity : {"tanh", "relu"}
+    bias : bool
+        With ``bias_ih_l{k}`` and ``bias_hh_l{k}``.
+    batch_first : bool
+        Input and output as ``(batch, time, features)`` instead of ``(time, batch, features)``.
+    dropout : float
+        Must be 0.
+    bidirectional : bool
+        Add a reverse direction (``..._reverse`` parameters), outputs concatenated on features.
+    device : None or "cpu"
+        Accepted for compatibility.
+    dtype : numpy or torch dtype, optional
+        float32 (default) or float64; inputs are converted to it.
+    seed : int, numpy.random.Generator or None
+        Initialisation as PyTorch: every parameter uniform in ``[-1/sqrt(H), 1/sqrt(H)]``, drawn in
+        ``state_dict`` order from ``numpy.random.default_rng(seed)`` (None: fresh OS entropy).
+
+    Raises
+    ------
+    ParameterError
+        Any argument out of range.
+
+    Notes
+    -----
+    ``rnn(input, hx=None)`` takes ``input`` of shape ``(T, B, I)`` (``(B, T, I)`` with batch_first)
+    or unbatched ``(T, I)``, and ``hx`` of shape ``(num_layers * D, B, H)`` (or ``(num_layers * D, H)``;
+    default zeros), and returns ``(output, h_n)``: ``output (T, B, D * H)`` the last layer's hidden
+    states, ``h_n (num_layers * D, B, H)`` the final state of each layer and direction (index
+    ``layer * D + direction``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rnn = RNN(3, 4, num_layers=2, bidirectional=True, seed=0)
+    >>> out, h_n = rnn(np.ones((5, 2, 3)))
+    >>> out.shape, h_n.shape, out.dtype
+    ((5, 2, 8), (4, 2, 4), dtype('float32'))
+    """
+
+    _params = {**COMMON_PARAMS, "nonlinearity": Param("choice", choices=("tanh", "relu"))}
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, *, seed=None):
+        _check_torch_extras(type(self).__name__, dropout, device)
+        self.dropout = 0.0
+        self._setup(dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
+                         nonlinearity=nonlinearity, bias=bias, batch_first=batch_first,
+                         bidirectional=bidirectional), dtype, seed)
+
+    def _direction_shapes(self, layer):
+        return _torch_shapes(1, self.hidden_size, self._layer_input_size(layer), self.bias)
+
+    def _state_sizes(self):
+        return (self.hidden_size,)
+
+    def _out_size(self):
+        return self.hidden_size
+
+    def step(self, x_t, h, layer=0, direction=0):
+        """One step of one layer and direction with the cell's parameters and hooks (see :func:`rnn_step`)."""
+        return rnn_step(self.direction_params(layer, direction), x_t, h, self.nonlinearity, self,
+                        self._suffix(layer, direction))
+
+    def _run_direction(self, p, x, states, suffix, reverse):
+        (h,) = states
+        T, B, _ = x.shape
+        gx = _input_projection(self, p, x, suffix, slice(None) if self.bias else None)
+        out = np.empty((T, B, self.hidden_size), dtype=self.dtype)
+        W_hh, name, act = p["weight_hh"], "weight_hh" + suffix, self.nonlinearity
+        for t in _steps(T, reverse):
+            z = self.matmul(name, W_hh, h, out=out[t])
+            z += gx[t]
+            h = self.activation(act, z, out=out[t])
+        return (out,), (h,)
+
+    def __call__(self, input, hx=None):
+        """Run the network over a sequence; see the class Notes for shapes."""
+        (out,), (h_n,), batched = self._forward(input, hx)
+        return self._format_seq(out, batched), self._format_state(h_n, batched)
+
+
+# --------------------------------------------------------------------------------------------- LSTM
+def _lstm_pointwise(ops, gates: np.ndarray, c: np.ndarray, h_out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Gates (i, f, g, o pre-activations, overwritten) -> c updated in place, h written to h_out."""
+    H = c.shape[-1]
+    i_f = gates[:, : 2 * H]
+    ops.activation("sigmoid", i_f, out=i_f)
+    g = gates[:, 2 * H : 3 * H]
+    ops.activation("tanh", g, out=g)
+    o = gates[:, 3 * H :]
+    ops.activation("sigmoid", o, out=o)
+    c *= gates[:, H : 2 * H]
+    np.multiply(gates[:, :H], g, out=tmp)
+    c += tmp
+    h = ops.activation("tanh", c, out=h_out)
+    h *= o
+    return h
+
+
+def lstm_step(params: dict, x_t: np.ndarray, state: tuple, ops=DIGITAL, suffix: str = ""):
+    """One step of the LSTM with forget gate (PyTorch ``nn.LSTM``), a pure function.
+
+    .. math::
+        \\begin{aligned}
+        i_t &= \\sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\\\
+        f_t &= \\sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\\\
+        g_t &= \\tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\\\
+        o_t &= \\sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\\\
+        c_t &= f_t \\odot c_{t-1} + i_t \\odot g_t, \\qquad h_t = o_t \\odot \\tanh(c_t)
+        \\end{aligned}
+
+    Parameters
+    ----------
+    params : dict
+        ``weight_ih (4H, I)``, ``weight_hh (4H, H)``, optionally ``bias_ih``, ``bias_hh (4H,)``; rows
+        in gate order i, f, g, o.
+    x_t : ndarray, shape (batch, I)
+    state : tuple of ndarray
+        ``(h, c)``, each ``(batch, H)``.
+    ops : object with ``matmul`` and ``activation``
+    suffix : str
+        Appended to the names passed to the hooks.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(h_t, c_t)``, fresh arrays.
+    """
+    h, c = state
+    gates = _step_input(ops, params, x_t, suffix)
+    gates += _recurrent(ops, params, h, suffix)
+    c = np.array(c, copy=True)
+    h_out = np.empty_like(c)
+    _lstm_pointwise(ops, gates, c, h_out, np.empty_like(c))
+    return h_out, c
+
+
+class LSTM(RecurrentBase):
+    """LSTM with forget gate, with PyTorch ``nn.LSTM``'s arguments, call, returns and parameter names.
+
+    .. math::
+        \\begin{aligned}
+        (i_t, f_t, g_t, o_t) &= (\\sigma, \\sigma, \\tanh, \\sigma)(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}) \\\\
+        c_t &= f_t \\odot c_{t-1} + i_t \\odot g_t, \\qquad h_t = o_t \\odot \\tanh(c_t)
+        \\end{aligned}
+
+    Parameters
+    ----------
+    input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype, seed
+        As for :class:`RNN`. ``weight_ih_l{k}`` has shape ``(4H, I_k)``, gate order i, f, g, o.
+    proj_size : int
+        Must be 0 (LSTM projections are not implemented).
+
+    Raises
+    ------
+    ParameterError
+        Any argument out of range.
+
+    Notes
+    -----
+    ``lstm(input, hx=None)`` with ``hx = (h_0, c_0)``, each ``(num_layers * D, B, H)``, returns
+    ``(output, (h_n, c_n))``; shapes as for :class:`RNN`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lstm = LSTM(3, 4, batch_first=True, dtype=np.float64, seed=0)
+    >>> out, (h_n, c_n) = lstm(np.ones((2, 5, 3)))
+    >>> out.shape, h_n.shape, c_n.shape
+    ((2, 5, 4), (1, 2, 4), (1, 2, 4))
+    >>> bool(np.allclose(out[:, -1], h_n[0]))
+    True
+    """
+
+    _state_names = ("h_0", "c_0")
+    _params = {**COMMON_PARAMS, "proj_size": Param("int", low=0)}
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None, *, seed=None):
+        owner = type(self).__name__
+        _check_torch_extras(owner, dropout, device)
+        proj_size = self._params["proj_size"].check(owner, "proj_size", proj_size)
+        if proj_size > 0:
+            raise ParameterError(f"{owner}: proj_size must be 0 (LSTM projections are not implemented), got {proj_size}")
+        self.dropout = 0.0
+        self._setup(dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bias=bias,
+                         batch_first=batch_first, bidirectional=bidirectional, proj_size=proj_size), dtype, seed)
+
+    def _direction_shapes(self, layer):
+        return _torch_shapes(4, self.hidden_size, self._layer_input_size(layer), self.bias)
+
+    def _state_sizes(self):
+        return (self.hidden_size, self.hidden_size)
+
+    def _out_size(self):
+        return self.hidden_size
+
+    def step(self, x_t, state, layer=0, direction=0):
+        """One step of one layer and direction with the cell's parameters and hooks (see :func:`lstm_step`)."""
+        return lstm_step(self.direction_params(layer, direction), x_t, state, self, self._suffix(layer, direction))
+
+    def _run_direction(self, p, x, states, suffix, reverse):
+        h, c = states
+        T, B, _ = x.shape
+        H = self.hidden_size
+        gx = _input_projection(self, p, x, suffix, slice(None) if self.bias else None)
+        out = np.empty((T, B, H), dtype=self.dtype)
+        c = c.copy()
+        gates = np.empty((B, 4 * H), dtype=self.dtype)
+        tmp = np.empty((B, H), dtype=self.dtype)
+        W_hh, name = p["weight_hh"], "weight_hh" + suffix
+        for t in _steps(T, reverse):
+            g = self.matmul(name, W_hh, h, out=gates)
+            g += gx[t]
+            h = _lstm_pointwise(self, g, c, out[t], tmp)
+        return (out,), (h, c)
+
+    def __call__(self, input, hx=None):
+        """Run the network over a sequence; see the class Notes for shapes."""
+        (out,), (h_n, c_n), batched = self._forward(input, hx)
+        return self._format_seq(out, batched), (self._format_state(h_n, batched), self._format_state(c_n, batched))
+
+
+# ---------------------------------------------------------------------------------------------- GRU
+def _gru_pointwise(ops, gi: np.ndarray, gh: np.ndarray, b_hn, h: np.ndarray, h_out: np.ndarray, tmp: np.ndarray):
+    """gi = W_ih x + b_ih (+ b_hr, b_hz), gh = W_hh h (+ b_hh; overwritten) -> new h written to h_out."""
+    H = h.shape[-1]
+    rz = gh[:, : 2 * H]
+    np.add(rz, gi[:, : 2 * H], out=rz)
+    ops.activation("sigmoid", rz, out=rz)
+    n = gh[:, 2 * H :]
+    if b_hn is not None:
+        n += b_hn
+    n *= rz[:, :H]  # the reset gate acts after the hidden matmul (PyTorch / cuDNN convention)
+    n += gi[:, 2 * H :]
+    ops.activation("tanh", n, out=n)
+    np.subtract(h, n, out=tmp)
+    tmp *= rz[:, H:]
+    return np.add(n, tmp, out=h_out)
+
+
+def gru_step(params: dict, x_t: np.ndarray, h: np.ndarray, ops=DIGITAL, suffix: str = ""):
+    """One step of the GRU (PyTorch ``nn.GRU``), a pure function.
+
+    .. math::
+        \\begin{aligned}
+        r_t &= \\sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\\\
+        z_t &= \\sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\\\
+        n_t &= \\tanh(W_{in} x_t + b_{in} + r_t \\odot (W_{hn} h_{t-1} + b_{hn})) \\\\
+        h_t &= (1 - z_t) \\odot n_t + z_t \\odot h_{t-1} = n_t + z_t \\odot (h_{t-1} - n_t)
+        \\end{aligned}
+
+    Parameters
+    ----------
+    params : dict
+        ``weight_ih (3H, I)``, ``weight_hh (3H, H)``, optionally ``bias_ih``, ``bias_hh (3H,)``; rows
+        in gate order r, z, n.
+    x_t : ndarray, shape (batch, I)
+    h : ndarray, shape (batch, H)
+    ops : object with ``matmul`` and ``activation``
+    suffix : str
+
+    Returns
+    -------
+    ndarray, shape (batch, H)
+        The new hidden state (a fresh array).
+    """
+    gi = _step_input(ops, params, x_t, suffix)
+    gh = _recurrent(ops, params, h, suffix)
+    h_out = np.empty_like(gh[:, : h.shape[-1]])
+    return _gru_pointwise(ops, gi, gh, None, h, h_out, np.empty_like(h_out))
+
+
+class GRU(RecurrentBase):
+    """GRU with PyTorch ``nn.GRU``'s arguments, call, return values and parameter names.
+
+    .. math::
+        \\begin{aligned}
+        (r_t, z_t) &= \\sigma(W_{i\\{r,z\\}} x_t + b_{i\\{r,z\\}} + W_{h\\{r,z\\}} h_{t-1} + b_{h\\{r,z\\}}) \\\\
+        n_t &= \\tanh(W_{in} x_t + b_{in} + r_t \\odot (W_{hn} h_{t-1} + b_{hn})) \\\\
+        h_t &= (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}
+        \\end{aligned}
+
+    Parameters
+    ----------
+    input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype, seed
+        As for :class:`RNN`. ``weight_ih_l{k}`` has shape ``(3H, I_k)``, gate order r, z, n.
+
+    Raises
+    ------
+    ParameterError
+        Any argument out of range.
+
+    Notes
+    -----
+    Call and return values as for :class:`RNN`: ``gru(input, hx=None) -> (output, h_n)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gru = GRU(3, 4, seed=0)
+    >>> out, h_n = gru(np.ones((5, 3)))  # unbatched (time, features)
+    >>> out.shape, h_n.shape
+    ((5, 4), (1, 4))
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None, *, seed=None):
+        _check_torch_extras(type(self).__name__, dropout, device)
+        self.dropout = 0.0
+        self._setup(dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bias=bias,
+                         batch_first=batch_first, bidirectional=bidirectional), dtype, seed)
+
+    def _direction_shapes(self, layer):
+        return _torch_shapes(3, self.hidden_size, self._layer_input_size(layer), self.bias)
+
+    def _state_sizes(self):
+        return (self.hidden_size,)
+
+    def _out_size(self):
+        return self.hidden_size
+
+    def step(self, x_t, h, layer=0, direction=0):
+        """One step of one layer and direction with the cell's parameters and hooks (see :func:`gru_step`)."""
+        return gru_step(self.direction_params(layer, direction), x_t, h, self, self._suffix(layer, direction))
+
+    def _run_direction(self, p, x, states, suffix, reverse):
+        (h,) = states
+        T, B, _ = x.shape
+        H = self.hidden_size
+        gi = _input_projection(self, p, x, suffix, slice(0, 2 * H) if self.bias else None)
+        b_hn = p["bias_hh"][2 * H :] if self.bias else None
+        out = np.empty((T, B, H), dtype=self.dtype)
+        gh = np.empty((B, 3 * H), dtype=self.dtype)
+        tmp = np.empty((B, H), dtype=self.dtype)
+        W_hh, name = p["weight_hh"], "weight_hh" + suffix
+        for t in _steps(T, reverse):
+            g = self.matmul(name, W_hh, h, out=gh)
+            h = _gru_pointwise(self, gi[t], g, b_hn, h, out[t], tmp)
+        return (out,), (h,)
+
+    def __call__(self, input, hx=None):
+        """Run the network over a sequence; see the class Notes for shapes."""
+        (out,), (h_n,), batched = self._forward(input, hx)
+        return self._format_seq(out, batched), self._format_state(h_n, batched)

@@ -1,0 +1,259 @@
+"""First pass of the SPICE reader: includes, subcircuit definitions, models, parameters, directives.
+
+The deck is turned into a :class:`Deck`: the top-level element statements, the ``.subckt``
+definitions (bodies kept as statements, expanded later per instance), the ``.model`` cards, the
+``.param`` statements in order, and the analysis directives. ``.include`` files are read relative to
+the including file, with a depth limit and a guard against include cycles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from neurosim.errors import SpiceSyntaxError
+from neurosim.spice.analysis import DCSweep, Op, Tran
+from neurosim.spice.lexer import Statement, parse_number, split_statements
+
+__all__ = ["Deck", "Subckt", "ModelCard", "parse_deck", "MAX_INCLUDE_DEPTH"]
+
+#: Deepest allowed chain of nested ``.include`` files.
+MAX_INCLUDE_DEPTH = 16
+
+# directives that only ask for output or set simulator controls: accepted and ignored
+_IGNORED = {".save", ".print", ".plot", ".probe", ".width", ".meas", ".measure", ".temp", ".four", ".nodeset"}
+
+
+@dataclasses.dataclass
+class ModelCard:
+    """A ``.model name type (key=value ...)`` card; values are unevaluated tokens."""
+
+    name: str
+    type: str
+    params: dict
+    where: Statement
+
+
+@dataclasses.dataclass
+class Subckt:
+    """A ``.subckt name ports... [params: k=v ...]`` definition."""
+
+    name: str
+    ports: list
+    defaults: dict  # parameter name -> unevaluated token
+    body: list  # statements (elements and .param lines)
+    where: Statement
+
+
+@dataclasses.dataclass
+class Deck:
+    """Everything of a deck after the first pass."""
+
+    title: str
+    body: list  # top-level statements: elements and .param lines, in order
+    subckts: dict
+    models: dict
+    analyses: list
+    options: dict
+
+
+def _read_file(path: str, where: Statement | None) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        msg = f"cannot read {path!r}: {exc.strerror or exc}"
+        raise (where.error(msg) if where else SpiceSyntaxError(msg, path, None)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SpiceSyntaxError(f"not UTF-8 text (byte {exc.start})", path, line) from None
+
+
+def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, where: Statement | None):
+    """Statements of ``text`` with ``.include`` lines replaced by the included statements."""
+    head, statements = split_statements(text, path, title)
+    out: list[Statement] = []
+    for st in statements:
+        word = st.text.split(None, 1)[0].lower()
+        if word in (".include", ".inc"):
+            parts = st.text.split(None, 1)
+            if len(parts) < 2:
+                raise st.error(".include needs a file name")
+            name = parts[1].strip().strip("'\"")
+            if not name:
+                raise st.error(".include needs a file name")
+            target = os.path.realpath(os.path.join(base_dir, os.path.expanduser(name)))
+            if target in stack:
+                raise st.error(f"include cycle: {name!r} is already being read")
+            if len(stack) >= MAX_INCLUDE_DEPTH:
+                raise st.error(f".include nested deeper than {MAX_INCLUDE_DEPTH} files")
+            sub = _read_file(target, st)
+            _, inner = _expand(sub, target, os.path.dirname(target), False, stack + (target,), st)
+            out.extend(inner)
+        elif word == ".lib":
+            raise st.error(".lib is not supported; use .include")
+        else:
+            out.append(st)
+    return head, out
+
+
+def _model(st: Statement) -> ModelCard:
+    toks = st.tokens
+    if len(toks) < 3:
+        raise st.error(".model needs a name and a type, e.g. '.model dmod D (is=1e-14 n=1)'")
+    name, mtype = toks[1], toks[2]
+    rest = [t for t in toks[3:] if t not in "()"]
+    return ModelCard(name, mtype, _pairs(rest, st, "model parameter"), st)
+
+
+def _pairs(tokens: list, st: Statement, what: str) -> dict:
+    """``k = v k = v`` token runs -> {k: v}."""
+    out: dict = {}
+    if len(tokens) % 3:
+        raise st.error(f"expected {what}s as name=value, got {' '.join(tokens)!r}")
+    for k in range(0, len(tokens), 3):
+        key, eq, value = tokens[k : k + 3]
+        if eq != "=" or not key.replace("_", "a").isalnum() or not key[0].isalpha() or value in "=()":
+            raise st.error(f"expected {what}s as name=value, got {' '.join(tokens[k:k + 3])!r}")
+        if key in out:
+            raise st.error(f"{what} {key!r} given twice")
+        out[key] = value
+    return out
+
+
+def _subckt_header(st: Statement) -> Subckt:
+    toks = st.tokens
+    if len(toks) < 2:
+        raise st.error(".subckt needs a name")
+    name = toks[1]
+    rest = toks[2:]
+    defaults: dict = {}
+    if "params:" in rest:
+        k = rest.index("params:")
+        defaults = _pairs(rest[k + 1 :], st, "subcircuit parameter")
+        rest = rest[:k]
+    elif "=" in rest:  # ngspice also accepts name=value pairs without 'params:'
+        k = rest.index("=") - 1
+        defaults = _pairs(rest[k:], st, "subcircuit parameter")
+        rest = rest[:k]
+    for port in rest:
+        if port in "()=":
+            raise st.error(f"bad port list in .subckt {name}")
+    if len(set(rest)) != len(rest):
+        raise st.error(f".subckt {name} lists a port twice")
+    return Subckt(name, rest, defaults, [], st)
+
+
+def _analysis(st: Statement):
+    toks = [t for t in st.tokens if t not in "()"]
+    word = toks[0]
+    try:
+        if word == ".op":
+            if len(toks) != 1:
+                raise st.error(".op takes no arguments")
+            return Op()
+        if word == ".tran":
+            uic = toks[-1] == "uic"
+            nums = [parse_number(t, st) for t in toks[1 : len(toks) - uic]]
+            if not 2 <= len(nums) <= 4:
+                raise st.error(".tran needs tstep tstop [tstart [tmax]] [uic]")
+            return Tran(nums[0], nums[1], nums[2] if len(nums) > 2 else 0.0, nums[3] if len(nums) > 3 else None, uic)
+        if len(toks) != 5:
+            raise st.error(".dc needs source start stop step")
+        return DCSweep(toks[1], *(parse_number(t, st) for t in toks[2:]))
+    except ValueError as exc:  # ParameterError from the analysis' own checks
+        if isinstance(exc, SpiceSyntaxError):
+            raise
+        raise st.error(str(exc)) from None
+
+
+def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
+    """First pass over a deck (see module docstring).
+
+    Parameters
+    ----------
+    text : str
+        Deck text; its first line is the title.
+    path : str
+        Name used in error messages (the file name, or ``"<string>"``).
+    base_dir : str
+        Directory relative to which ``.include`` names are resolved.
+
+    Returns
+    -------
+    Deck
+
+    Raises
+    ------
+    SpiceSyntaxError
+        Malformed directives, unbalanced ``.subckt``/``.ends``, nested ``.subckt`` definitions,
+        include cycles or missing files, unsupported directives.
+
+    Examples
+    --------
+    >>> d = parse_deck("t\\n.param r0=1k\\nR1 a 0 {r0}\\n.subckt cell p n\\nR1 p n 1\\n.ends\\n.op\\n.end")
+    >>> [s.text for s in d.body], list(d.subckts), d.analyses
+    (['.param r0=1k', 'R1 a 0 {r0}'], ['cell'], [Op()])
+    """
+    stack = (os.path.realpath(path),) if path != "<string>" else ()
+    title, statements = _expand(text, path, base_dir, True, stack, None)
+    deck = Deck(title, [], {}, {}, [], {})
+    current: Subckt | None = None
+    for st in statements:
+        word = st.text.split(None, 1)[0].lower()
+        if not word.startswith("."):
+            (current.body if current else deck.body).append(st)
+            continue
+        if word == ".end":
+            break
+        if word == ".subckt":
+            if current is not None:
+                raise st.error(f"nested .subckt definitions are not supported (inside .subckt {current.name})")
+            current = _subckt_header(st)
+            if current.name in deck.subckts:
+                raise st.error(f".subckt {current.name} is defined twice")
+        elif word == ".ends":
+            if current is None:
+                raise st.error(".ends without a matching .subckt")
+            toks = st.tokens
+            if len(toks) > 2 or (len(toks) == 2 and toks[1] != current.name):
+                raise st.error(f".ends {' '.join(toks[1:])} does not close .subckt {current.name}")
+            deck.subckts[current.name] = current
+            current = None
+        elif word in (".param", ".params"):
+            (current.body if current else deck.body).append(st)
+        elif word == ".model":
+            card = _model(st)
+            if card.name in deck.models:
+                raise st.error(f".model {card.name} is defined twice")
+            deck.models[card.name] = card
+        elif word in (".op", ".tran", ".dc"):
+            if current is not None:
+                raise st.error(f"{word} inside .subckt {current.name}")
+            deck.analyses.append(_analysis(st))
+        elif word in (".option", ".options", ".opt"):
+            toks = st.tokens[1:]
+            k = 0
+            while k < len(toks):  # flags (e.g. 'klu') or key=value
+                if k + 1 < len(toks) and toks[k + 1] == "=":
+                    if k + 2 >= len(toks):
+                        raise st.error(f"option {toks[k]!r} has no value")
+                    deck.options[toks[k]] = toks[k + 2]
+                    k += 3
+                else:
+                    deck.options[toks[k]] = True
+                    k += 1
+        elif word == ".title":
+            deck.title = st.text.split(None, 1)[1] if len(st.text.split(None, 1)) > 1 else ""
+        elif word == ".global":
+            if any(t not in ("0", "gnd") for t in st.tokens[1:]):
+                raise st.error(".global nodes other than ground are not supported")
+        elif word in _IGNORED:
+            continue
+        else:
+            raise st.error(f"unsupported directive {word!r}")
+    if current is not None:
+        raise current.where.error(f".subckt {current.name} is not closed by .ends")
+    return deck

@@ -70,9 +70,13 @@ Examples
 from neurosim.cells.base import IncompatibleKeys, RecurrentBase
 from neurosim.cells.io import load_npz_state_dict
 from neurosim.cells.ops import DIGITAL, DigitalOps
+from neurosim.cells.indrnn import IndRNN, indrnn_step
+from neurosim.cells.second_order import SecondOrderRNN, second_order_step
+from neurosim.cells.srn import Elman, Jordan, elman_step, jordan_step
 from neurosim.cells.torchlike import GRU, LSTM, RNN, gru_step, lstm_step, rnn_step
 
 __all__ = [
-    "RNN", "LSTM", "GRU", "rnn_step", "lstm_step", "gru_step",
+    "RNN", "LSTM", "GRU", "Elman", "Jordan", "IndRNN", "SecondOrderRNN",
+    "rnn_step", "lstm_step", "gru_step", "elman_step", "jordan_step", "indrnn_step", "second_order_step",
     "RecurrentBase", "IncompatibleKeys", "load_npz_state_dict", "DigitalOps", "DIGITAL",
 ]

@@ -1,0 +1,421 @@
+"""The add_* API shared by :class:`~neurosim.netlist.Netlist` and :class:`~neurosim.netlist.Subcircuit`.
+
+Single adds (``add_resistor``) are checked immediately and buffered; bulk adds (``add_resistors``)
+take arrays and store one :class:`ElementGroup` without a Python object per element. Both check
+values against the kind's declared :class:`~neurosim.params.Param` table and refuse duplicate names
+and shorted sources at the point of the mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurosim.errors import NetlistError, ParameterError
+from neurosim.netlist.elements import GROUND, KINDS, ElementGroup
+
+__all__ = ["CircuitBuilder"]
+
+
+def _as_str_array(owner: str, what: str, value, n: int | None) -> np.ndarray:
+    """Names as a 1-D unicode array of length ``n`` (a single str is broadcast)."""
+    if isinstance(value, str):
+        if n is None:
+            raise ParameterError(f"{owner}: {what} must be an array of strings, got a single string")
+        return np.full(n, value)
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        arr = arr.reshape(-1) if arr.ndim > 1 else arr.reshape(1)
+    if arr.dtype.kind in "iu":
+        arr = arr.astype(str)
+    elif arr.dtype.kind == "O":
+        if not all(isinstance(s, str) for s in arr.tolist()):
+            raise ParameterError(f"{owner}: {what} must contain only strings")
+        arr = arr.astype(str)
+    elif arr.dtype.kind != "U":
+        raise ParameterError(f"{owner}: {what} must be strings, got dtype {arr.dtype}")
+    if n is not None and arr.shape[0] != n:
+        raise ParameterError(f"{owner}: {what} must have length {n}, got {arr.shape[0]}")
+    return arr
+
+
+def _bad_elements(names: np.ndarray, bad: np.ndarray) -> str:
+    idx = np.flatnonzero(bad)
+    shown = ", ".join(repr(str(names[i])) for i in idx[:3])
+    more = f" and {idx.size - 3} more" if idx.size > 3 else ""
+    return f"{shown}{more}"
+
+
+class CircuitBuilder:
+    """Element storage and the add_* methods (base of Netlist and Subcircuit)."""
+
+    _owner = "Netlist"
+
+    def __init__(self):
+        self._node_index: dict[str, int] = {GROUND: 0}
+        self._node_names: list[str] = [GROUND]
+        self._names: set[str] = set()
+        self._groups: list[ElementGroup] = []
+        # single adds waiting to be merged into one group per (kind, model): key -> list of rows
+        self._pending: dict[tuple, list] = {}
+        self._lookup: dict[str, tuple[int, int]] | None = None
+        self._version = 0
+
+    # ------------------------------------------------------------------ inspection
+    @property
+    def node_names(self) -> list[str]:
+        """All node names; index 0 is ground ``"0"``."""
+        self._flush()
+        return list(self._node_names)
+
+    @property
+    def groups(self) -> list[ElementGroup]:
+        """Element groups (arrays per kind), in insertion order of bulk adds."""
+        self._flush()
+        return list(self._groups)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._names
+
+    def element(self, name: str) -> dict:
+        """Description of one element: ``kind``, ``nodes`` (terminal -> node), ``params``, extras.
+
+        Raises
+        ------
+        NetlistError
+            No element of that name.
+        """
+        g, i = self._locate(name)
+        group = self._groups[g]
+        out = {
+            "name": name,
+            "kind": group.kind,
+            "nodes": {t: self._node_names[group.nodes[i, k]] for k, t in enumerate(group.terminals)},
+            "params": {p: float(v[i]) for p, v in group.params.items()},
+        }
+        if group.waveforms is not None:
+            out["waveform"] = group.waveforms[i]
+        if group.model is not None:
+            out["model"] = group.model
+        return out
+
+    def _locate(self, name: str) -> tuple[int, int]:
+        self._flush()
+        if self._lookup is None:
+            lookup: dict[str, tuple[int, int]] = {}
+            for g, group in enumerate(self._groups):
+                lookup.update(zip(group.names.tolist(), ((g, i) for i in range(len(group)))))
+            self._lookup = lookup
+        try:
+            return self._lookup[name]
+        except KeyError:
+            raise NetlistError(f"{self._owner}: no element named {name!r}") from None
+
+    # ------------------------------------------------------------------ storage
+    def _nodes_to_index(self, nodes: np.ndarray) -> np.ndarray:
+        d = self._node_index
+        before = len(d)
+        idx = np.fromiter((d.setdefault(s, len(d)) for s in nodes.tolist()), dtype=np.int64, count=nodes.shape[0])
+        if len(d) > before:
+            # dicts keep insertion order: the new nodes are the last keys
+            new = list(d)[before:]
+            if "" in new:
+                raise NetlistError(f"{self._owner}: node names must not be empty")
+            self._node_names.extend(new)
+        return idx
+
+    def _register(self, owner: str, names: np.ndarray) -> None:
+        lst = names.tolist()
+        fresh = set(lst)
+        if len(fresh) != len(lst):
+            seen: set[str] = set()
+            dup = next(s for s in lst if s in seen or seen.add(s))
+            raise NetlistError(f"{owner}: duplicate element name {dup!r}")
+        if "" in fresh:
+            raise NetlistError(f"{owner}: element names must not be empty")
+        clash = fresh & self._names if len(fresh) < len(self._names) else self._names & fresh
+        if clash:
+            raise NetlistError(f"{owner}: duplicate element name {sorted(clash)[0]!r}")
+        self._names |= fresh
+        self._lookup = None
+        self._version += 1
+
+    def _check_values(self, owner: str, kind: str, names: np.ndarray, params: dict) -> dict[str, np.ndarray]:
+        n = names.shape[0]
+        out = {}
+        for pname, decl in KINDS[kind].params.items():
+            value = params.get(pname)
+            if value is None:
+                if decl.optional:
+                    out[pname] = np.full(n, np.nan)
+                    continue
+                raise ParameterError(f"{owner}: {pname} is required")
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ParameterError(f"{owner}: {pname} must be {decl.describe()}, got {value!r}") from None
+            if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+                raise ParameterError(f"{owner}: {pname} must be a scalar or have shape ({n},), got {arr.shape}")
+            arr = np.array(np.broadcast_to(arr, (n,)), dtype=np.float64)
+            bad = ~np.isfinite(arr)
+            if decl.optional:
+                bad &= ~np.isnan(arr)  # NaN means "not given"
+            if decl.low is not None:
+                bad |= (arr < decl.low) | ((arr == decl.low) if decl.low_open else False)
+            if decl.high is not None:
+                bad |= (arr > decl.high) | ((arr == decl.high) if decl.high_open else False)
+            if bad.any():
+                first = float(arr[np.flatnonzero(bad)[0]])
+                raise ParameterError(
+                    f"{owner}: {pname} must be {decl.describe()}, got {first!r} for element "
+                    f"{_bad_elements(names, bad)}"
+                )
+            out[pname] = arr
+        return out
+
+    def _add_group(self, owner, kind, names, nodes, params, waveforms=None, model=None) -> ElementGroup:
+        """Check and store a bulk group. ``nodes``: one str array-like per terminal."""
+        names = _as_str_array(owner, "names", names, None)
+        n = names.shape[0]
+        terms = KINDS[kind].terminals
+        node_arrays = [_as_str_array(owner, t, v, n) for t, v in zip(terms, nodes)]
+        values = self._check_values(owner, kind, names, params)
+        if kind in ("vsource", "isource", "vcvs"):
+            shorted = node_arrays[0] == node_arrays[1]
+            if shorted.any():
+                raise NetlistError(
+                    f"{owner}: source {_bad_elements(names, shorted)} is shorted: both terminals on node "
+                    f"{str(node_arrays[0][np.flatnonzero(shorted)[0]])!r}"
+                )
+        if waveforms is not None:
+            if not isinstance(waveforms, (list, tuple)):
+                waveforms = [waveforms] * n
+            waveforms = list(waveforms)
+            if len(waveforms) != n:
+                raise ParameterError(f"{owner}: waveforms must have length {n}, got {len(waveforms)}")
+            from neurosim.netlist.waveforms import Waveform
+
+            for w in waveforms:
+                if w is not None and not isinstance(w, Waveform):
+                    raise ParameterError(f"{owner}: waveform must be a PWL, Pulse or Sine or None, got {w!r}")
+            if all(w is None for w in waveforms):
+                waveforms = None
+        self._register(owner, names)
+        idx = np.stack([self._nodes_to_index(a) for a in node_arrays], axis=1) if n else np.zeros((0, len(terms)), np.int64)
+        group = ElementGroup(kind, names, idx, values, waveforms, model)
+        self._groups.append(group)
+        return group
+
+    def _add_single(self, owner, kind, name, nodes, params, waveform=None, model=None) -> None:
+        """Check one element now; buffer it to be merged with its like into one group."""
+        if not isinstance(name, str) or not name:
+            raise ParameterError(f"{owner}: name must be a non-empty string, got {name!r}")
+        nodes = [str(x) if isinstance(x, (int, np.integer)) else x for x in nodes]
+        for t, x in zip(KINDS[kind].terminals, nodes):
+            if not isinstance(x, str) or not x:
+                raise ParameterError(f"{owner}: node {t} must be a non-empty string, got {x!r}")
+        values = {}
+        for pname, decl in KINDS[kind].params.items():
+            v = decl.check(owner, pname, self._param_value(owner, name, pname, params.get(pname)))
+            values[pname] = np.nan if v is None else v
+        if kind in ("vsource", "isource", "vcvs") and nodes[0] == nodes[1]:
+            raise NetlistError(f"{owner}: source {name!r} is shorted: both terminals on node {nodes[0]!r}")
+        if waveform is not None:
+            from neurosim.netlist.waveforms import Waveform
+
+            if not isinstance(waveform, Waveform):
+                raise ParameterError(f"{owner}: waveform must be a PWL, Pulse or Sine or None, got {waveform!r}")
+        if name in self._names:
+            raise NetlistError(f"{owner}: duplicate element name {name!r}")
+        self._names.add(name)
+        self._lookup = None
+        self._version += 1
+        key = (kind, id(model))
+        rows = self._pending.setdefault(key, [])
+        rows.append((name, nodes, values, waveform, model))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        for (kind, _), rows in pending.items():
+            names = np.array([r[0] for r in rows])
+            cols = list(zip(*[r[1] for r in rows]))
+            idx = np.stack([self._nodes_to_index(np.array(c)) for c in cols], axis=1)
+            params = {p: np.array([r[2][p] for r in rows], dtype=np.float64) for p in KINDS[kind].params}
+            wf = [r[3] for r in rows]
+            wf = None if all(w is None for w in wf) else wf
+            self._groups.append(ElementGroup(kind, names, idx, params, wf, rows[0][4]))
+        self._lookup = None
+
+    def _param_value(self, owner: str, element: str, pname: str, value):
+        """Hook for subcircuit parameter references (a Netlist takes values as given)."""
+        return value
+
+    # ------------------------------------------------------------------ single adds
+    def add_resistor(self, name: str, n1: str, n2: str, resistance: float) -> None:
+        """Add a resistor ``resistance`` (ohm, > 0) between ``n1`` and ``n2``.
+
+        .. math:: i = (v_{n1} - v_{n2}) / R
+
+        Raises
+        ------
+        ParameterError
+            Non-positive or non-finite resistance.
+        NetlistError
+            Duplicate name.
+        """
+        self._add_single(f"{self._owner}.add_resistor", "resistor", name, (n1, n2), {"resistance": resistance})
+
+    def add_capacitor(self, name: str, n1: str, n2: str, capacitance: float, ic: float | None = None) -> None:
+        """Add a capacitor (F, > 0); ``ic`` is the initial voltage ``v(n1) - v(n2)`` (V) or None.
+
+        .. math:: i = C \\, \\frac{d (v_{n1} - v_{n2})}{dt}
+        """
+        self._add_single(
+            f"{self._owner}.add_capacitor", "capacitor", name, (n1, n2), {"capacitance": capacitance, "ic": ic}
+        )
+
+    def add_vsource(self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None) -> None:
+        """Add an independent voltage source ``v(np) - v(nn) = dc`` (V), or ``waveform(t)`` in transients.
+
+        Its branch current (A) flows from ``np`` through the source to ``nn`` (SPICE convention: a
+        source delivering power has a negative current).
+        """
+        self._add_single(f"{self._owner}.add_vsource", "vsource", name, (np_, nn), {"dc": dc}, waveform)
+
+    def add_isource(self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None) -> None:
+        """Add an independent current source: ``dc`` (A) flows from ``np`` through the source to ``nn``."""
+        self._add_single(f"{self._owner}.add_isource", "isource", name, (np_, nn), {"dc": dc}, waveform)
+
+    def add_vcvs(self, name: str, np_: str, nn: str, ncp: str, ncn: str, gain: float) -> None:
+        """Add a voltage-controlled voltage source (SPICE ``E``).
+
+        .. math:: v_{np} - v_{nn} = A \\, (v_{ncp} - v_{ncn})
+        """
+        self._add_single(f"{self._owner}.add_vcvs", "vcvs", name, (np_, nn, ncp, ncn), {"gain": gain})
+
+    def add_diode(
+        self, name: str, anode: str, cathode: str, i_s: float = 1e-14, n: float = 1.0, r_s: float = 0.0
+    ) -> None:
+        """Add a Shockley diode: saturation current ``i_s`` (A), emission coefficient ``n``, series ``r_s`` (ohm).
+
+        .. math:: i = I_s \\left(e^{v_j / (n V_T)} - 1\\right), \\quad v_j = v_{ak} - i R_s
+        """
+        self._add_single(
+            f"{self._owner}.add_diode", "diode", name, (anode, cathode), {"i_s": i_s, "n": n, "r_s": r_s}
+        )
+
+    def add_switch(
+        self, name: str, n1: str, n2: str, ncp: str, ncn: str, r_on: float, r_off: float, v_t: float, v_w: float
+    ) -> None:
+        """Add a smooth voltage-controlled switch (1T1R access device) between ``n1`` and ``n2``.
+
+        .. math:: i = \\left(g_{off} + \\frac{g_{on} - g_{off}}{1 + e^{-(v_c - v_t)/v_w}}\\right)(v_1 - v_2),
+                  \\quad v_c = v_{ncp} - v_{ncn}
+
+        ``r_on``, ``r_off`` in ohm, threshold ``v_t`` and transition width ``v_w`` in V.
+        """
+        self._add_single(
+            f"{self._owner}.add_switch",
+            "switch",
+            name,
+            (n1, n2, ncp, ncn),
+            {"r_on": r_on, "r_off": r_off, "v_t": v_t, "v_w": v_w},
+        )
+
+    def add_device(self, name: str, np_: str, nn: str, model, state: float | None = None) -> None:
+        """Add a two-terminal device driven by ``model`` with internal ``state`` (model's initial_state if None).
+
+        .. math:: i = \\text{model.current}(x, v_{np} - v_{nn}), \\quad
+                  \\dot x = \\text{model.dstate\\_dt}(x, v_{np} - v_{nn})
+        """
+        owner = f"{self._owner}.add_device"
+        state = _device_state(owner, model, self._param_value(owner, name, "state", state), 1)
+        self._add_single(owner, "device", name, (np_, nn), {"state": float(state[0])}, model=model)
+
+    # ------------------------------------------------------------------ bulk adds
+    def add_resistors(self, names, n1, n2, resistance) -> ElementGroup:
+        """Add many resistors from arrays (names and nodes: str arrays of length n; resistance: ohm).
+
+        Returns the stored :class:`ElementGroup`.
+
+        Examples
+        --------
+        >>> from neurosim.netlist import Netlist
+        >>> net = Netlist()
+        >>> g = net.add_resistors(["R1", "R2"], ["a", "b"], ["b", "0"], [1e3, 2e3])
+        >>> len(net), net.node_names
+        (2, ['0', 'a', 'b'])
+        """
+        return self._add_group(
+            f"{self._owner}.add_resistors", "resistor", names, (n1, n2), {"resistance": resistance}
+        )
+
+    def add_capacitors(self, names, n1, n2, capacitance, ic=None) -> ElementGroup:
+        """Add many capacitors (F); ``ic`` (V) scalar/array, NaN or None for "not given"."""
+        return self._add_group(
+            f"{self._owner}.add_capacitors", "capacitor", names, (n1, n2), {"capacitance": capacitance, "ic": ic}
+        )
+
+    def add_vsources(self, names, np_, nn, dc=0.0, waveforms=None) -> ElementGroup:
+        """Add many voltage sources (V); ``waveforms``: one waveform for all or a list (None entries allowed)."""
+        return self._add_group(f"{self._owner}.add_vsources", "vsource", names, (np_, nn), {"dc": dc}, waveforms)
+
+    def add_isources(self, names, np_, nn, dc=0.0, waveforms=None) -> ElementGroup:
+        """Add many current sources (A), flowing from ``np`` through each source to ``nn``."""
+        return self._add_group(f"{self._owner}.add_isources", "isource", names, (np_, nn), {"dc": dc}, waveforms)
+
+    def add_vcvss(self, names, np_, nn, ncp, ncn, gain) -> ElementGroup:
+        """Add many voltage-controlled voltage sources (gain in V/V)."""
+        return self._add_group(f"{self._owner}.add_vcvss", "vcvs", names, (np_, nn, ncp, ncn), {"gain": gain})
+
+    def add_diodes(self, names, anode, cathode, i_s=1e-14, n=1.0, r_s=0.0) -> ElementGroup:
+        """Add many Shockley diodes (``i_s`` in A, ``r_s`` in ohm)."""
+        return self._add_group(
+            f"{self._owner}.add_diodes", "diode", names, (anode, cathode), {"i_s": i_s, "n": n, "r_s": r_s}
+        )
+
+    def add_switches(self, names, n1, n2, ncp, ncn, r_on, r_off, v_t, v_w) -> ElementGroup:
+        """Add many smooth voltage-controlled switches (see :meth:`add_switch`)."""
+        return self._add_group(
+            f"{self._owner}.add_switches",
+            "switch",
+            names,
+            (n1, n2, ncp, ncn),
+            {"r_on": r_on, "r_off": r_off, "v_t": v_t, "v_w": v_w},
+        )
+
+    def add_devices(self, names, np_, nn, model, states=None) -> ElementGroup:
+        """Add many devices sharing one ``model`` (its array parameters broadcast to the group's states).
+
+        ``states``: scalar or array of length n; default ``model.initial_state``. Must lie within
+        ``model.state_bounds``.
+        """
+        owner = f"{self._owner}.add_devices"
+        names = _as_str_array(owner, "names", names, None)
+        state = _device_state(owner, model, states, names.shape[0])
+        return self._add_group(owner, "device", names, (np_, nn), {"state": state}, model=model)
+
+
+def _device_state(owner: str, model, state, n: int) -> np.ndarray:
+    for attr in ("current", "dstate_dt", "state_bounds"):
+        if not hasattr(model, attr):
+            raise ParameterError(f"{owner}: model must provide {attr!r} (device-model protocol), got {model!r}")
+    if state is None:
+        state = getattr(model, "initial_state", None)
+        if state is None:
+            raise ParameterError(f"{owner}: state is required (model {type(model).__name__} has no initial_state)")
+    try:
+        arr = np.array(np.broadcast_to(np.asarray(state, dtype=np.float64), (n,)))
+    except (TypeError, ValueError):
+        raise ParameterError(f"{owner}: state must be a real scalar or an array of length {n}, got {state!r}") from None
+    lo, hi = model.state_bounds
+    bad = ~np.isfinite(arr) | (arr < lo) | (arr > hi)
+    if bad.any():
+        raise ParameterError(
+            f"{owner}: state must be a real number in [{lo}, {hi}], got {float(arr[np.flatnonzero(bad)[0]])!r}"
+        )
+    return arr

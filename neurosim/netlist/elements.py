@@ -1,0 +1,144 @@
+"""Element kinds and element groups: the array storage behind a netlist.
+
+Every element kind has a fixed tuple of terminals and a declared table of parameters. Elements are
+stored in :class:`ElementGroup` objects -- one per bulk add (single adds are buffered and merged) --
+holding names, node indices and parameter arrays, never one Python object per element.
+
+Element equations (current ``i`` flows from the first to the second terminal through the element):
+
+===========  ==============================  ==============================================================
+kind         terminals                       equation
+===========  ==============================  ==============================================================
+resistor     n1, n2                          :math:`i = (v_1 - v_2) / R`
+capacitor    n1, n2                          :math:`i = C\\, d(v_1 - v_2)/dt` (initial voltage ``ic``)
+vsource      np, nn                          :math:`v_p - v_n = V(t)`; branch current flows np -> nn inside
+isource      np, nn                          :math:`i = I(t)` from np through the source to nn
+vcvs         np, nn, ncp, ncn                :math:`v_p - v_n = A (v_{cp} - v_{cn})`
+diode        anode, cathode                  :math:`i = I_s (e^{v_j / (n V_T)} - 1)`, :math:`v_j = v_{ak} - i R_s`
+switch       n1, n2, ncp, ncn                :math:`i = g(v_c)(v_1 - v_2)`, see below
+device       np, nn                          :math:`i = \\text{model.current}(x, v_p - v_n)`, :math:`\\dot x =
+                                             \\text{model.dstate\\_dt}(x, v)`
+===========  ==============================  ==============================================================
+
+The switch (1T1R access device) is a smooth voltage-controlled conductance, exactly reproducible by
+an ngspice behavioural source
+``B1 n1 n2 I = V(n1,n2)*(goff + (gon-goff)/(1+exp(-(V(ncp,ncn)-vt)/vw)))``:
+
+.. math:: g(v_c) = g_{off} + \\frac{g_{on} - g_{off}}{1 + e^{-(v_c - v_t)/v_w}},
+          \\quad g_{on} = 1/R_{on},\\ g_{off} = 1/R_{off}
+
+The diode's thermal voltage is :data:`THERMAL_VOLTAGE` (:math:`k T / q` at 300.15 K = 27 degC, the
+SPICE nominal temperature, CODATA 2018 constants).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from neurosim.params import Param
+
+__all__ = ["ElementGroup", "KINDS", "THERMAL_VOLTAGE", "T_NOMINAL", "GROUND"]
+
+#: The ground node.
+GROUND = "0"
+#: SPICE nominal temperature, K.
+T_NOMINAL = 300.15
+#: Thermal voltage k T / q at T_NOMINAL, V.
+THERMAL_VOLTAGE = 1.380649e-23 * T_NOMINAL / 1.602176634e-19
+
+_POS = dict(low=0.0, low_open=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """Declaration of one element kind: terminals, parameters and SPICE letter."""
+
+    name: str
+    terminals: tuple[str, ...]
+    params: dict[str, Param]
+    letter: str
+    dc_path: tuple[int, int] | None  # terminal pair conducting at DC (None: no DC path)
+    has_waveform: bool = False
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in [
+        Kind("resistor", ("n1", "n2"), {"resistance": Param("real", **_POS, unit="ohm")}, "R", (0, 1)),
+        Kind(
+            "capacitor",
+            ("n1", "n2"),
+            {"capacitance": Param("real", **_POS, unit="F"), "ic": Param("real", unit="V", optional=True)},
+            "C",
+            None,
+        ),
+        Kind("vsource", ("np", "nn"), {"dc": Param("real", unit="V")}, "V", (0, 1), True),
+        Kind("isource", ("np", "nn"), {"dc": Param("real", unit="A")}, "I", None, True),
+        Kind("vcvs", ("np", "nn", "ncp", "ncn"), {"gain": Param("real", unit="V/V")}, "E", (0, 1)),
+        Kind(
+            "diode",
+            ("anode", "cathode"),
+            {
+                "i_s": Param("real", **_POS, unit="A"),
+                "n": Param("real", **_POS),
+                "r_s": Param("real", low=0.0, unit="ohm"),
+            },
+            "D",
+            (0, 1),
+        ),
+        Kind(
+            "switch",
+            ("n1", "n2", "ncp", "ncn"),
+            {
+                "r_on": Param("real", **_POS, unit="ohm"),
+                "r_off": Param("real", **_POS, unit="ohm"),
+                "v_t": Param("real", unit="V"),
+                "v_w": Param("real", **_POS, unit="V"),
+            },
+            "B",
+            (0, 1),
+        ),
+        Kind("device", ("np", "nn"), {"state": Param("real")}, "X", (0, 1)),
+    ]
+}
+
+
+@dataclasses.dataclass(eq=False)
+class ElementGroup:
+    """Elements of one kind added together, stored as arrays.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS` (``"resistor"``, ``"capacitor"``, ``"vsource"``, ``"isource"``,
+        ``"vcvs"``, ``"diode"``, ``"switch"``, ``"device"``).
+    names : numpy.ndarray of str, shape (n,)
+        Element names.
+    nodes : numpy.ndarray of int, shape (n, n_terminals)
+        Indices into the owning netlist's ``node_names`` (ground is index 0), one column per
+        terminal of ``KINDS[kind].terminals``.
+    params : dict of str to numpy.ndarray of float, shape (n,)
+        Parameter values in SI units (``ic`` uses NaN for "not given").
+    waveforms : list or None
+        Sources only: one waveform (or ``None``) per element; ``None`` if no element has one.
+    model : object or None
+        Devices only: the device model shared by the group.
+    """
+
+    kind: str
+    names: np.ndarray
+    nodes: np.ndarray
+    params: dict[str, np.ndarray]
+    waveforms: list | None = None
+    model: Any = None
+
+    def __len__(self) -> int:
+        return int(self.names.shape[0])
+
+    @property
+    def terminals(self) -> tuple[str, ...]:
+        """Terminal names of this kind, in column order of ``nodes``."""
+        return KINDS[self.kind].terminals

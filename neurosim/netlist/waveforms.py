@@ -1,0 +1,232 @@
+"""Time-dependent source waveforms with SPICE semantics: PWL, PULSE and SIN.
+
+A waveform is attached to an independent voltage or current source. DC analyses use the source's
+``dc`` value; transient analyses use ``waveform.value(t)`` (SPICE does the same). Every waveform
+lists its breakpoints (corners where the derivative jumps) so the transient integrator never steps
+across one.
+
+Examples
+--------
+>>> from neurosim.netlist.waveforms import Pulse
+>>> p = Pulse(v1=0.0, v2=1.0, delay=1e-3, rise=1e-4, fall=1e-4, width=1e-3, period=4e-3)
+>>> [round(float(x), 6) for x in p.value([0.0, 1.05e-3, 1.5e-3, 5.2e-3])]
+[0.0, 0.5, 1.0, 1.0]
+>>> [round(float(b), 9) for b in p.breakpoints(3e-3)]
+[0.001, 0.0011, 0.0021, 0.0022]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import ClassVar
+
+import numpy as np
+
+from neurosim.errors import ParameterError
+from neurosim.params import Checked, Param, check_array
+
+__all__ = ["Waveform", "PWL", "Pulse", "Sine"]
+
+
+class Waveform(Checked):
+    """Base class: ``value(t)`` (vectorised over ``t`` in s) and ``breakpoints(t_stop)``."""
+
+    def value(self, t):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def breakpoints(self, t_stop: float) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PWL(Waveform):
+    """Piecewise-linear waveform ``PWL(t1 v1 t2 v2 ...)``.
+
+    Before ``times[0]`` the value is ``values[0]``; after ``times[-1]`` it stays at ``values[-1]``.
+
+    .. math:: w(t) = v_k + (v_{k+1} - v_k) \\frac{t - t_k}{t_{k+1} - t_k}, \\quad t_k \\le t < t_{k+1}
+
+    Parameters
+    ----------
+    times : array_like of float
+        Corner times in s, strictly increasing, >= 0.
+    values : array_like of float
+        Source value (V or A) at each corner.
+
+    Raises
+    ------
+    ParameterError
+        Shapes differ, fewer than one point, times not strictly increasing or negative.
+
+    Examples
+    --------
+    >>> PWL([0.0, 1.0, 2.0], [0.0, 2.0, 2.0]).value([0.5, 1.5, 9.0]).tolist()
+    [1.0, 2.0, 2.0]
+    """
+
+    times: np.ndarray
+    values: np.ndarray
+
+    def _check(self) -> None:
+        t = check_array("PWL", "times", self.times, ndim=1, dtype=np.float64)
+        v = check_array("PWL", "values", self.values, shape=(t.size,), dtype=np.float64)
+        if t.size < 1:
+            raise ParameterError("PWL: times must have at least 1 point, got 0")
+        if t[0] < 0 or np.any(np.diff(t) <= 0):
+            raise ParameterError(f"PWL: times must be >= 0 s and strictly increasing, got {t.tolist()[:8]}")
+        t.flags.writeable = False
+        v.flags.writeable = False
+        object.__setattr__(self, "times", t)
+        object.__setattr__(self, "values", v)
+
+    def value(self, t):
+        """Value at time(s) ``t`` (s)."""
+        return np.interp(np.asarray(t, dtype=np.float64), self.times, self.values)
+
+    def breakpoints(self, t_stop: float) -> np.ndarray:
+        """Corner times in ``(0, t_stop]`` (s)."""
+        t = self.times
+        return t[(t > 0) & (t <= t_stop)].copy()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Pulse(Waveform):
+    """Trapezoidal pulse train ``PULSE(v1 v2 td tr tf pw per)`` (SPICE semantics).
+
+    With :math:`\\tau = (t - t_d) \\bmod T` for :math:`t \\ge t_d`:
+
+    .. math::
+        w = \\begin{cases} v_1 & t < t_d \\\\
+        v_1 + (v_2 - v_1)\\tau / t_r & \\tau < t_r \\\\
+        v_2 & \\tau < t_r + p_w \\\\
+        v_2 + (v_1 - v_2)(\\tau - t_r - p_w)/t_f & \\tau < t_r + p_w + t_f \\\\
+        v_1 & \\text{otherwise} \\end{cases}
+
+    Parameters
+    ----------
+    v1, v2 : float
+        Initial and pulsed value (V or A).
+    delay : float
+        Delay ``td`` before the first edge, s, >= 0.
+    rise, fall : float
+        Edge durations, s, > 0 (SPICE replaces 0 by its time step; give a small value instead).
+    width : float
+        Pulse width at ``v2``, s, >= 0.
+    period : float or None
+        Repetition period, s, >= rise + width + fall; ``None`` for a single pulse.
+
+    Examples
+    --------
+    >>> Pulse(0.0, 1.0, 0.0, 1.0, 1.0, 1.0).value([0.5, 1.5, 2.5, 9.0]).tolist()
+    [0.5, 1.0, 0.5, 0.0]
+    """
+
+    v1: float
+    v2: float
+    delay: float = 0.0
+    rise: float = 1e-9
+    fall: float = 1e-9
+    width: float = 1e-6
+    period: float | None = None
+
+    _params: ClassVar[dict[str, Param]] = {
+        "v1": Param("real"),
+        "v2": Param("real"),
+        "delay": Param("real", low=0.0, unit="s"),
+        "rise": Param("real", low=0.0, low_open=True, unit="s"),
+        "fall": Param("real", low=0.0, low_open=True, unit="s"),
+        "width": Param("real", low=0.0, unit="s"),
+        "period": Param("real", low=0.0, low_open=True, unit="s", optional=True),
+    }
+
+    def _check(self) -> None:
+        super()._check()
+        if self.period is not None and self.period < self.rise + self.width + self.fall:
+            raise ParameterError(
+                f"Pulse: period must be >= rise + width + fall = {self.rise + self.width + self.fall!r} s, "
+                f"got {self.period!r}"
+            )
+
+    def value(self, t):
+        """Value at time(s) ``t`` (s)."""
+        t = np.asarray(t, dtype=np.float64)
+        tau = t - self.delay
+        if self.period is not None:
+            tau = np.where(tau >= 0, np.mod(tau, self.period), tau)
+        tr, pw, tf = self.rise, self.width, self.fall
+        up = self.v1 + (self.v2 - self.v1) * tau / tr
+        down = self.v2 + (self.v1 - self.v2) * (tau - tr - pw) / tf
+        return np.select(
+            [tau < 0, tau < tr, tau < tr + pw, tau < tr + pw + tf],
+            [self.v1, up, self.v2, down],
+            default=self.v1,
+        )
+
+    def breakpoints(self, t_stop: float) -> np.ndarray:
+        """Edge corners in ``(0, t_stop]`` (s)."""
+        corners = np.array([0.0, self.rise, self.rise + self.width, self.rise + self.width + self.fall])
+        if self.period is None:
+            starts = np.array([self.delay])
+        else:
+            n = int(math.floor(max(t_stop - self.delay, 0.0) / self.period)) + 1
+            starts = self.delay + self.period * np.arange(n)
+        bp = (starts[:, None] + corners[None, :]).ravel()
+        return np.unique(bp[(bp > 0) & (bp <= t_stop)])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Sine(Waveform):
+    """Damped sine ``SIN(vo va freq td theta phase)`` (SPICE semantics, phase in degrees).
+
+    .. math::
+        w(t) = \\begin{cases} v_o + v_a \\sin(\\phi) & t < t_d \\\\
+        v_o + v_a e^{-\\theta (t - t_d)} \\sin(2 \\pi f (t - t_d) + \\phi) & t \\ge t_d \\end{cases}
+
+    Parameters
+    ----------
+    offset, amplitude : float
+        ``vo`` and ``va`` (V or A).
+    frequency : float
+        Hz, >= 0.
+    delay : float
+        s, >= 0.
+    damping : float
+        ``theta``, 1/s, >= 0.
+    phase : float
+        Degrees.
+
+    Examples
+    --------
+    >>> round(float(Sine(1.0, 2.0, 0.25).value(1.0)), 12)
+    3.0
+    """
+
+    offset: float
+    amplitude: float
+    frequency: float
+    delay: float = 0.0
+    damping: float = 0.0
+    phase: float = 0.0
+
+    _params: ClassVar[dict[str, Param]] = {
+        "offset": Param("real"),
+        "amplitude": Param("real"),
+        "frequency": Param("real", low=0.0, unit="Hz"),
+        "delay": Param("real", low=0.0, unit="s"),
+        "damping": Param("real", low=0.0, unit="1/s"),
+        "phase": Param("real", unit="deg"),
+    }
+
+    def value(self, t):
+        """Value at time(s) ``t`` (s)."""
+        t = np.asarray(t, dtype=np.float64)
+        phi = math.radians(self.phase)
+        dt = np.maximum(t - self.delay, 0.0)
+        return self.offset + self.amplitude * np.exp(-self.damping * dt) * np.sin(
+            2.0 * math.pi * self.frequency * dt + phi
+        )
+
+    def breakpoints(self, t_stop: float) -> np.ndarray:
+        """The start of the oscillation (``delay``) if inside ``(0, t_stop]`` (s)."""
+        return np.array([self.delay]) if 0 < self.delay <= t_stop else np.zeros(0)

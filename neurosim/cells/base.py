@@ -227,7 +227,8 @@ class RecurrentBase:
     def _check_input(self, input: Any) -> tuple[np.ndarray, bool]:
         """Return time-major ``(T, B, I)`` contiguous input in the cell's dtype, and whether batched."""
         owner = type(self).__name__
-        x = check_array(owner, "input", _to_numpy(input), ndim=(2, 3), dtype=self.dtype, finite=False)
+        with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf, refused below
+            x = check_array(owner, "input", _to_numpy(input), ndim=(2, 3), dtype=self.dtype, finite=False)
         batched = x.ndim == 3
         names = (("batch", "time", None) if self.batch_first else ("time", "batch", None)) if batched else ("time", None)
         want = (None,) * (x.ndim - 1) + (self.input_size,)
@@ -256,9 +257,14 @@ class RecurrentBase:
         out = []
         for name, s, part in zip(names, sizes, parts):
             want = (LD, batch, s) if batched else (LD, s)
-            shown = ("num_layers*num_directions", "batch", None)
-            a = check_array(owner, name, _to_numpy(part), shape=want, dtype=self.dtype,
-                            shape_names=shown if batched else (shown[0], None))
+            meaning = "(num_layers*num_directions, batch, features)" if batched else "(num_layers*num_directions, features)"
+            with np.errstate(over="ignore"):
+                a = check_array(owner, name, _to_numpy(part), dtype=self.dtype, finite=False)
+            if a.shape != want:
+                raise ParameterError(
+                    f"{owner}: {name} must have shape {fmt_shape(want)} {meaning}, got {fmt_shape(a.shape)}"
+                )
+            a = check_array(owner, name, a)
             out.append(np.ascontiguousarray(a if batched else a[:, None, :]))
         return tuple(out)
 

@@ -18,6 +18,7 @@ from neurosim.errors import (
 __version__ = "0.1.0"
 
 # --- cells (issue 2) ---
+from neurosim.cells import GRU, LSTM, RNN, Elman, IndRNN, Jordan, SecondOrderRNN, load_npz_state_dict
 # --- devices (issue 4) ---
 # --- netlist / solve / spice (issue 3) ---
 # --- crossbar (issue 5) ---

@@ -9,6 +9,23 @@
 from neurosim.spice.analysis import DCSweep, Op, Tran
 from neurosim.spice.expr import evaluate
 from neurosim.spice.lexer import parse_number
+from neurosim.spice.reader import SpiceDeck, read_spice
 from neurosim.spice.runner import TIGHT_OPTIONS, SpiceResults, run_ngspice
+from neurosim.spice.writer import SpiceExport, export_spice, save_spice, write_spice
 
-__all__ = ["Op", "Tran", "DCSweep", "evaluate", "parse_number", "run_ngspice", "SpiceResults", "TIGHT_OPTIONS"]
+__all__ = [
+    "write_spice",
+    "save_spice",
+    "export_spice",
+    "SpiceExport",
+    "read_spice",
+    "SpiceDeck",
+    "run_ngspice",
+    "SpiceResults",
+    "TIGHT_OPTIONS",
+    "Op",
+    "Tran",
+    "DCSweep",
+    "evaluate",
+    "parse_number",
+]

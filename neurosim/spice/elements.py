@@ -1,0 +1,214 @@
+"""Second pass of the SPICE reader: one element line -> one netlist add.
+
+Each parser takes the raw tokens of an element line (original case), the parameter scope and a
+node-name mapper, and calls the matching ``add_*`` of the netlist. Supported lines (values may be
+numbers with suffixes, ``{expressions}``, ``'expressions'`` or parameter names):
+
+=====  ======================================================================================
+R      ``Rname n1 n2 value``
+C      ``Cname n1 n2 value [IC=v]``
+V, I   ``Vname n+ n- [[DC] value] [AC mag [phase]] [PWL(t v ...) | PULSE(v1 v2 td tr tf pw [per])
+       | SIN(vo va freq [td [theta [phase]]])]``; without a DC value the time-0 value is used (as
+       ngspice does)
+E      ``Ename n+ n- nc+ nc- gain``
+D      ``Dname anode cathode model [area]`` with ``.model model D (IS= N= RS=)``; ``area`` scales
+       IS up and RS down
+B      only the smooth switch written by :func:`neurosim.spice.write_spice`
+=====  ======================================================================================
+"""
+
+from __future__ import annotations
+
+import re
+
+from neurosim.spice.expr import evaluate
+from neurosim.spice.lexer import Statement, is_number, parse_number
+
+__all__ = ["value_of", "add_element", "ELEMENT_LETTERS"]
+
+ELEMENT_LETTERS = "rcvied"
+
+_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)"
+_SWITCH = re.compile(
+    r"i\s*=\s*v\(\s*([^,\s()]+)\s*,\s*([^,\s()]+)\s*\)\s*\*\s*\(\s*" + _NUM + r"\s*\+\s*\(\s*" + _NUM + r"\s*-\s*"
+    + _NUM + r"\s*\)\s*/\s*\(\s*1\s*\+\s*exp\(\s*-\s*\(\s*v\(\s*([^,\s()]+)\s*,\s*([^,\s()]+)\s*\)\s*-\s*\(\s*"
+    + _NUM + r"\s*\)\s*\)\s*/\s*" + _NUM + r"\s*\)\s*\)\s*\)\s*\Z"
+)
+
+
+def value_of(token: str, scope: dict, st: Statement) -> float:
+    """Number, ``{expression}`` or parameter name -> float (see :func:`neurosim.spice.expr.evaluate`)."""
+    if token.startswith("{"):
+        return evaluate(token, scope, st)
+    if is_number(token):
+        return parse_number(token, st)
+    low = token.lower()
+    if low in scope:
+        return float(scope[low])
+    raise st.error(f"expected a number, expression or parameter, got {token!r}")
+
+
+def _need(toks: list, n: int, usage: str, st: Statement) -> None:
+    if len(toks) < n:
+        raise st.error(f"too few fields; expected {usage}")
+
+
+def _no_extra(toks: list, start: int, st: Statement) -> None:
+    if len(toks) > start:
+        raise st.error(f"unexpected {' '.join(toks[start:])!r} at the end of the line")
+
+
+def _keyword(toks: list, start: int, allowed: tuple, scope: dict, st: Statement) -> dict:
+    """``key = value`` fields from ``toks[start:]``; only ``allowed`` keys."""
+    out: dict = {}
+    k = start
+    while k < len(toks):
+        key = toks[k].lower()
+        if key not in allowed:
+            raise st.error(f"unexpected {toks[k]!r}; allowed here: {', '.join(a + '=' for a in allowed)}")
+        if k + 2 >= len(toks) or toks[k + 1] != "=":
+            raise st.error(f"{toks[k]} needs '= value'")
+        if key in out:
+            raise st.error(f"{toks[k]} given twice")
+        out[key] = value_of(toks[k + 2], scope, st)
+        k += 3
+    return out
+
+
+def _source(toks: list, scope: dict, st: Statement):
+    """(dc value, waveform or None) from the fields after the two nodes."""
+    from neurosim.netlist.waveforms import PWL, Pulse, Sine
+
+    dc = None
+    wave = None
+    k = 3
+    while k < len(toks):
+        word = toks[k].lower()
+        if word == "dc":
+            if k + 1 >= len(toks):
+                raise st.error("DC needs a value")
+            if dc is not None:
+                raise st.error("DC value given twice")
+            dc = value_of(toks[k + 1], scope, st)
+            k += 2
+        elif word == "ac":  # small-signal spec: irrelevant to .op/.tran, accepted and ignored
+            k += 1
+            for _ in range(2):
+                if k < len(toks) and toks[k] not in "()" and (is_number(toks[k]) or toks[k].startswith("{")):
+                    k += 1
+        elif word in ("pwl", "pulse", "sin"):
+            if wave is not None:
+                raise st.error("more than one waveform on one source")
+            k += 1
+            args = []
+            if k < len(toks) and toks[k] == "(":
+                end = k + 1
+                while end < len(toks) and toks[end] != ")":
+                    end += 1
+                if end >= len(toks):
+                    raise st.error(f"{word.upper()}( is not closed by ')'")
+                args = [value_of(t, scope, st) for t in toks[k + 1 : end]]
+                k = end + 1
+            else:
+                while k < len(toks) and toks[k].lower() not in ("dc", "ac", "pwl", "pulse", "sin"):
+                    args.append(value_of(toks[k], scope, st))
+                    k += 1
+            wave = _waveform(word, args, st, PWL, Pulse, Sine)
+        elif dc is None and wave is None and k == 3:
+            dc = value_of(toks[k], scope, st)
+            k += 1
+        else:
+            raise st.error(f"unexpected {toks[k]!r} in a source specification")
+    if dc is None:
+        dc = float(wave.value(0.0)) if wave is not None else 0.0
+    return dc, wave
+
+
+def _waveform(word, args, st, PWL, Pulse, Sine):
+    if word == "pwl":
+        if not args or len(args) % 2:
+            raise st.error(f"PWL needs time-value pairs, got {len(args)} numbers")
+        return PWL(args[0::2], args[1::2])
+    if word == "pulse":
+        if not 6 <= len(args) <= 7:
+            raise st.error(f"PULSE needs v1 v2 td tr tf pw [per] (6 or 7 numbers), got {len(args)}")
+        return Pulse(*args)
+    if not 3 <= len(args) <= 6:
+        raise st.error(f"SIN needs vo va freq [td [theta [phase]]] (3 to 6 numbers), got {len(args)}")
+    return Sine(*args)
+
+
+def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st: Statement) -> None:
+    """Add the element of one line to ``net``.
+
+    Parameters
+    ----------
+    net : Netlist
+    toks : list of str
+        Raw tokens of the line (``toks[0]`` is the element name as written).
+    name : str
+        Netlist name of the element (hierarchical inside a subcircuit).
+    node : callable
+        Token -> netlist node name.
+    scope : dict
+        Parameter values.
+    models : dict
+        ``.model`` cards by lower-case name.
+    st : Statement
+        For error locations.
+
+    Raises
+    ------
+    SpiceSyntaxError
+        Malformed line, unknown model, unsupported element.
+    ParameterError, NetlistError
+        From the netlist (the caller adds the location).
+    """
+    letter = toks[0][0].lower()
+    if letter == "r":
+        _need(toks, 4, "Rname n1 n2 value", st)
+        _no_extra(toks, 4, st)
+        net.add_resistor(name, node(toks[1]), node(toks[2]), value_of(toks[3], scope, st))
+    elif letter == "c":
+        _need(toks, 4, "Cname n1 n2 value [IC=v]", st)
+        kw = _keyword(toks, 4, ("ic",), scope, st)
+        net.add_capacitor(name, node(toks[1]), node(toks[2]), value_of(toks[3], scope, st), kw.get("ic"))
+    elif letter in "vi":
+        _need(toks, 3, f"{letter.upper()}name n+ n- [DC] value", st)
+        dc, wave = _source(toks, scope, st)
+        add = net.add_vsource if letter == "v" else net.add_isource
+        add(name, node(toks[1]), node(toks[2]), dc, wave)
+    elif letter == "e":
+        _need(toks, 6, "Ename n+ n- nc+ nc- gain", st)
+        _no_extra(toks, 6, st)
+        nodes = [node(t) for t in toks[1:5]]
+        net.add_vcvs(name, *nodes, value_of(toks[5], scope, st))
+    elif letter == "d":
+        _need(toks, 4, "Dname anode cathode model [area]", st)
+        _no_extra(toks, 5, st)
+        card = models.get(toks[3].lower())
+        if card is None:
+            raise st.error(f"unknown diode model {toks[3]!r}")
+        if card.type != "d":
+            raise st.error(f"model {toks[3]!r} is of type {card.type!r}, not a diode (D)")
+        params = {k: value_of(v, scope, card.where) for k, v in card.params.items()}
+        unknown = sorted(set(params) - {"is", "n", "rs"})
+        if unknown:
+            raise card.where.error(f"diode model parameter(s) {unknown} not supported (supported: is, n, rs)")
+        area = value_of(toks[4], scope, st) if len(toks) > 4 else 1.0
+        if not area > 0:
+            raise st.error(f"diode area must be > 0, got {area!r}")
+        net.add_diode(name, node(toks[1]), node(toks[2]), params.get("is", 1e-14) * area, params.get("n", 1.0),
+                      params.get("rs", 0.0) / area)
+    elif letter == "b":
+        fields = st.text.split(None, 3)
+        m = _SWITCH.match("".join(fields[3].lower().split())) if len(fields) == 4 else None
+        if m is None:
+            raise st.error("B sources are supported only in the smooth-switch form written by write_spice")
+        a, b, gf, gn, gf2, c, d, vt, vw = m.groups()
+        gf, gn, gf2, vt, vw = (parse_number(x, st) for x in (gf, gn, gf2, vt, vw))
+        if gf != gf2 or node(a) != node(toks[1]) or node(b) != node(toks[2]) or gf <= 0 or gn <= 0:
+            raise st.error("B source is not a smooth switch between its own terminals")
+        net.add_switch(name, node(toks[1]), node(toks[2]), node(c), node(d), 1.0 / gn, 1.0 / gf, vt, vw)
+    else:
+        raise st.error(f"unsupported element {toks[0]!r} (supported: R, C, V, I, E, D, X)")

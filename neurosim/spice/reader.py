@@ -1,0 +1,265 @@
+"""Read a SPICE deck (the common subset) into a :class:`~neurosim.netlist.Netlist`.
+
+Two passes: :func:`neurosim.spice.deck.parse_deck` collects includes, ``.subckt`` definitions,
+``.model`` cards, ``.param`` lines and analyses; then the element lines are added to a netlist,
+subcircuit instances flattened with hierarchical names (``X1.R1``, internal node ``X1.n1``, the
+netlist's own convention) and their parameters evaluated per instance. Names keep the case of their
+first appearance, but compare case-insensitively as in SPICE (``R1`` and ``r1`` are duplicates,
+nodes ``OUT`` and ``out`` are one node; ``gnd`` is ground).
+
+Nothing is executed: expressions go through :func:`neurosim.spice.expr.evaluate`. Recursion is
+bounded: include depth, subcircuit nesting depth, instantiation cycles and the total number of
+elements after flattening are all checked before any work is done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+from neurosim.errors import SpiceSyntaxError
+from neurosim.spice.deck import Deck, parse_deck
+from neurosim.spice.elements import add_element, value_of
+from neurosim.spice.expr import evaluate
+from neurosim.spice.lexer import Statement, tokenize
+
+__all__ = ["read_spice", "SpiceDeck", "MAX_ELEMENTS", "MAX_SUBCKT_DEPTH"]
+
+#: Largest number of elements a deck may expand to (guards against exponential subcircuit nesting).
+MAX_ELEMENTS = 2_000_000
+#: Deepest allowed chain of subcircuit instances.
+MAX_SUBCKT_DEPTH = 64
+
+_IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+@dataclasses.dataclass
+class SpiceDeck:
+    """A deck read by :func:`read_spice`.
+
+    Attributes
+    ----------
+    title : str
+        The first line of the deck.
+    netlist : Netlist
+        The circuit (subcircuits flattened).
+    analyses : list of Op, Tran, DCSweep
+        The analysis lines, in order.
+    options : dict
+        ``.options`` (lower-case names; values as text, flags as ``True``).
+    params : dict
+        Top-level ``.param`` values.
+    """
+
+    title: str
+    netlist: object
+    analyses: list
+    options: dict
+    params: dict
+
+    @property
+    def analysis(self):
+        """The first analysis, or ``None``."""
+        return self.analyses[0] if self.analyses else None
+
+
+def _param_assignments(st: Statement) -> list[tuple[str, str]]:
+    """``.param a=1 b={a*2} c = 'b+1'`` -> [(name, expression text), ...] (expressions contain no '=')."""
+    parts = st.text.split(None, 1)
+    if len(parts) < 2 or "=" not in parts[1]:
+        raise st.error(".param needs name=value assignments")
+    pieces = parts[1].split("=")
+    out = []
+    name = pieces[0].strip()
+    for k, piece in enumerate(pieces[1:], start=1):
+        last = k == len(pieces) - 1
+        if last:
+            expr, nxt = piece.strip(), None
+        else:
+            words = piece.rsplit(None, 1)
+            if len(words) < 2:
+                raise st.error(f".param: cannot split {piece.strip()!r} into a value and the next name")
+            expr, nxt = words[0].strip(), words[1].strip()
+        if not _IDENT.match(name.lower()):
+            raise st.error(f".param: bad parameter name {name!r}")
+        if expr[:1] == "'" and expr[-1:] == "'" and len(expr) > 1:
+            expr = expr[1:-1]
+        if not expr:
+            raise st.error(f".param {name} has no value")
+        out.append((name.lower(), expr))
+        name = nxt
+    return out
+
+
+class _Flattener:
+    def __init__(self, deck: Deck, net, max_elements: int):
+        self.deck = deck
+        self.net = net
+        self.nodes: dict[str, str] = {"0": "0", "gnd": "0"}
+        self.names: dict[str, Statement] = {}
+        self.max_elements = max_elements
+        self._sizes: dict[str, int] = {}
+
+    # ---------------------------------------------------------------- size check (no recursion blow-up)
+    def _instance_target(self, st: Statement) -> tuple[list, str, list]:
+        toks = tokenize(st.text, st)
+        eq = toks.index("=") if "=" in toks else len(toks) + 1
+        last = eq - 2 if eq <= len(toks) else len(toks) - 1  # subckt name precedes the first k=v
+        if last < 1:
+            raise st.error("X line needs: Xname node ... subckt [param=value ...]")
+        return toks[1:last], toks[last].lower(), toks[last + 1 :]
+
+    def size(self, body: list, chain: tuple) -> int:
+        total = 0
+        for st in body:
+            word = st.text[:1].lower()
+            if word == ".":
+                continue
+            if word != "x":
+                total += 1
+                continue
+            _, sub, _ = self._instance_target(st)
+            if sub not in self.deck.subckts:
+                raise st.error(f"unknown subcircuit {sub!r}")
+            if sub in chain:
+                raise st.error(f"subcircuit {sub!r} instantiates itself: {' -> '.join(chain + (sub,))}")
+            if len(chain) >= MAX_SUBCKT_DEPTH:
+                raise st.error(f"subcircuits nested deeper than {MAX_SUBCKT_DEPTH} levels")
+            if sub not in self._sizes:
+                self._sizes[sub] = self.size(self.deck.subckts[sub].body, chain + (sub,))
+            total += self._sizes[sub]
+            if total > self.max_elements:
+                raise st.error(f"the deck expands to more than {self.max_elements} elements")
+        return total
+
+    # ---------------------------------------------------------------- flattening
+    def node(self, token: str, prefix: str, ports: dict) -> str:
+        low = token.lower()
+        if low in ("0", "gnd"):
+            return "0"
+        if prefix and low in ports:
+            return ports[low]
+        full = prefix + token
+        return self.nodes.setdefault(prefix.lower() + low, full)
+
+    def run(self, body: list, scope: dict, prefix: str, ports: dict) -> None:
+        scope = dict(scope)
+        for st in body:
+            if st.text[:1] == ".":  # .param (the only directive kept in bodies)
+                for name, expr in _param_assignments(st):
+                    scope[name] = evaluate(expr, scope, st)
+                continue
+            toks = tokenize(st.text, st)
+            name = prefix + toks[0]
+            low = name.lower()
+            if low in self.names:
+                first = self.names[low]
+                raise st.error(f"duplicate element name {name!r} (first defined at {first.path}:{first.line})")
+            self.names[low] = st
+            if toks[0][:1].lower() == "x":
+                self.instance(st, name, scope, prefix, ports)
+                continue
+
+            def node(tok, _p=prefix, _ports=ports):
+                return self.node(tok, _p, _ports)
+
+            try:
+                add_element(self.net, toks, name, node, scope, self.deck.models, st)
+            except SpiceSyntaxError:
+                raise
+            except ValueError as exc:  # ParameterError / NetlistError from the netlist: add the line
+                raise st.error(str(exc)) from None
+
+    def instance(self, st: Statement, name: str, scope: dict, prefix: str, ports: dict) -> None:
+        nodes, sub_name, rest = self._instance_target(st)
+        sub = self.deck.subckts[sub_name]
+        if len(nodes) != len(sub.ports):
+            raise st.error(f"subcircuit {sub_name!r} has {len(sub.ports)} ports {sub.ports}, got {len(nodes)} nodes")
+        overrides: dict = {}
+        if len(rest) % 3 or any(rest[k + 1] != "=" for k in range(0, len(rest), 3)):
+            raise st.error(f"expected param=value after the subcircuit name, got {' '.join(rest)!r}")
+        for k in range(0, len(rest), 3):
+            key = rest[k].lower()
+            if key not in sub.defaults:
+                raise st.error(f"subcircuit {sub_name!r} has no parameter {rest[k]!r} (has {sorted(sub.defaults)})")
+            overrides[key] = value_of(rest[k + 2], scope, st)
+        inner = {p: self.node(tok, prefix, ports) for p, tok in zip(sub.ports, nodes)}
+        # parameters: global ones, then the definition's defaults (evaluated in order), then overrides
+        sub_scope = dict(self.deck_params)
+        for key, expr in sub.defaults.items():
+            sub_scope[key] = overrides[key] if key in overrides else value_of(expr, sub_scope, sub.where)
+        self.run(sub.body, sub_scope, name + ".", inner)
+
+
+def _source_text(source) -> tuple[str, str, str]:
+    """(text, path for messages, directory for includes)."""
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and source.strip()):
+        path = os.fspath(source)
+        from neurosim.spice.deck import _read_file
+
+        return _read_file(path, None), path, os.path.dirname(os.path.abspath(path))
+    if isinstance(source, str):
+        return source, "<string>", os.getcwd()
+    raise SpiceSyntaxError(f"read_spice: expected a file path or deck text, got {type(source).__name__}")
+
+
+def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
+    """Read a SPICE deck into a netlist plus its analysis directives.
+
+    Supported: elements R, C, V, I (DC, PWL, PULSE, SIN), E, D (``.model ... D``), X with
+    ``.subckt``/``.ends`` (ports, ``params:``), ``.param`` expressions, ``.include`` (relative to the
+    including file), ``.model``, ``.op``, ``.tran``, ``.dc``, ``.options``, ``.end``; numbers with
+    unit suffixes (``10k``, ``1meg``, ``5uF``). Output directives (``.save``, ``.print``, ...) are
+    ignored. The first line is the title.
+
+    .. math:: \\text{deck text} \\;\\to\\; (\\text{Netlist}, [\\text{analyses}])
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A file path, or the deck text itself (any string containing a newline).
+    max_elements : int
+        Refuse decks that expand to more elements than this (subcircuit nesting can multiply).
+
+    Returns
+    -------
+    SpiceDeck
+        ``.netlist``, ``.analyses``, ``.title``, ``.options``, ``.params``.
+
+    Raises
+    ------
+    SpiceSyntaxError
+        Anything malformed or unsupported, located as ``file:line`` (a :class:`NetlistError`,
+        also for semantic problems such as duplicate names or bad values).
+
+    Examples
+    --------
+    >>> deck = read_spice('''divider
+    ... .param rtop=1k
+    ... V1 in 0 DC 1
+    ... R1 in out {rtop}
+    ... R2 out 0 3k ; load
+    ... .op
+    ... .end''')
+    >>> deck.netlist.element("R2")["params"], deck.analyses
+    ({'resistance': 3000.0}, [Op()])
+    """
+    from neurosim.netlist import Netlist
+
+    text, path, base = _source_text(source)
+    deck = parse_deck(text, path, base)
+    net = Netlist(deck.title)
+    flat = _Flattener(deck, net, max_elements)
+    # top-level parameters first (SPICE evaluates .param before elements, in order)
+    params: dict = {}
+    for st in deck.body:
+        if st.text[:1] == ".":
+            for name, expr in _param_assignments(st):
+                params[name] = evaluate(expr, params, st)
+    flat.deck_params = params
+    top = [st for st in deck.body if st.text[:1] != "."]
+    flat.size(top, ())
+    flat.run(top, params, "", {})
+    return SpiceDeck(deck.title, net, deck.analyses, deck.options, params)
+

@@ -1,0 +1,303 @@
+"""Export any :class:`~neurosim.netlist.Netlist` as an ngspice-compatible deck.
+
+The deck is flat (subcircuit instances are already flattened by the netlist, with hierarchical
+names such as ``X1.R1``). Lines are built per element group from its arrays (one list
+comprehension per group, no per-element method calls), so a 256x256 crossbar (~200k elements) is
+written in a fraction of a second. Numbers are written with ``repr`` (the shortest text that reads
+back as the same double), so a deck re-imported or run in ngspice describes exactly the same
+circuit.
+
+Element mapping (see :mod:`neurosim.netlist.elements` for the equations):
+
+=========  =====================================================================================
+kind       SPICE
+=========  =====================================================================================
+resistor   ``R<name> n1 n2 R``
+capacitor  ``C<name> n1 n2 C [IC=v]``
+vsource    ``V<name> np nn DC v [PWL(...) | PULSE(...) | SIN(...)]``
+isource    ``I<name> np nn DC i [...]``
+vcvs       ``E<name> np nn ncp ncn A``
+diode      ``D<name> a k DMODk`` with ``.model DMODk D (IS= N= RS=)`` per distinct parameter set
+switch     ``B<name> n1 n2 I=V(n1,n2)*(goff+(gon-goff)/(1+exp(-(V(ncp,ncn)-vt)/vw)))``
+device     ``X<name> np nn <subckt>`` with the model's own ``spice_subckt(name)`` definition
+=========  =====================================================================================
+
+SPICE names are case-insensitive and start with the element letter: a name that does not start
+with its letter gets it prefixed (``cell3`` -> ``Rcell3``), names that would collide in SPICE
+(``R1``/``r1``), contain characters SPICE reserves, or nodes called ``gnd`` (ground in ngspice)
+are made unique; :class:`SpiceExport` keeps the maps back to the netlist's names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+
+from neurosim.errors import NetlistError, ParameterError
+from neurosim.spice.analysis import Analysis, as_analysis, fmt
+from neurosim.spice.runner import _options_line
+
+__all__ = ["write_spice", "save_spice", "export_spice", "SpiceExport"]
+
+_LETTER = {"resistor": "R", "capacitor": "C", "vsource": "V", "isource": "I", "vcvs": "E", "diode": "D",
+           "switch": "B", "device": "X"}
+# characters that end or split a SPICE token, or start a comment
+_RESERVED = re.compile(r"[\s(),={};'\"$*+]")
+
+
+@dataclasses.dataclass
+class SpiceExport:
+    """An exported deck and the maps from netlist names to SPICE names.
+
+    Attributes
+    ----------
+    text : str
+        The deck.
+    node_map : dict
+        Netlist node name -> SPICE node name, only for nodes that had to be renamed.
+    element_map : dict
+        Netlist element name -> SPICE element name, only for elements that were renamed.
+    analysis : Op, Tran, DCSweep or None
+    """
+
+    text: str
+    node_map: dict
+    element_map: dict
+    analysis: Analysis | None
+
+
+def _unique_names(names: list[str], reserved_lower: set) -> list[str]:
+    """Make names unique case-insensitively (and distinct from ``reserved_lower``) by suffixing ``_<k>``."""
+    lower = [s.lower() for s in names]
+    if len(set(lower)) == len(lower) and not (reserved_lower & set(lower)):
+        return names
+    taken = set(reserved_lower)
+    out = []
+    for s, low in zip(names, lower):
+        if low in taken:
+            k = 1
+            while f"{low}_{k}" in taken:
+                k += 1
+            s, low = f"{s}_{k}", f"{low}_{k}"
+        taken.add(low)
+        out.append(s)
+    return out
+
+
+def _spice_nodes(node_names: list[str]) -> np.ndarray:
+    """SPICE node names (index 0 is ground "0"), unique case-insensitively, no reserved characters."""
+    names = list(node_names)
+    joined = "\n".join(names[1:])
+    if _RESERVED.search(joined.replace("\n", "_")) or "gnd" in joined.lower():
+        names = [names[0]] + [_RESERVED.sub("_", s) or "_" for s in names[1:]]
+        names = [names[0]] + ["gnd_" if s.lower() == "gnd" else s for s in names[1:]]
+    fixed = _unique_names(names[1:], {"0", "gnd"})
+    return np.array([names[0]] + fixed, dtype=object)
+
+
+def _spice_elements(letter: str, names: np.ndarray) -> list[str]:
+    lst = names.tolist()
+    joined = "\n".join(lst)
+    if _RESERVED.search(joined.replace("\n", "_")):
+        lst = [_RESERVED.sub("_", s) for s in lst]
+    up, low = letter, letter.lower()
+    return [s if s[:1] in (up, low) else up + s for s in lst]
+
+
+def _num_list(arr) -> list[str]:
+    return [repr(x) for x in np.asarray(arr, dtype=np.float64).tolist()]
+
+
+def _waveform_text(w) -> str:
+    from neurosim.netlist.waveforms import PWL, Pulse, Sine
+
+    if isinstance(w, PWL):
+        pairs = " ".join(f"{fmt(t)} {fmt(v)}" for t, v in zip(w.times.tolist(), w.values.tolist()))
+        return f" PWL({pairs})"
+    if isinstance(w, Pulse):
+        args = [w.v1, w.v2, w.delay, w.rise, w.fall, w.width] + ([w.period] if w.period is not None else [])
+        return " PULSE(" + " ".join(fmt(a) for a in args) + ")"
+    if isinstance(w, Sine):
+        args = [w.offset, w.amplitude, w.frequency, w.delay, w.damping, w.phase]
+        return " SIN(" + " ".join(fmt(a) for a in args) + ")"
+    raise ParameterError(f"write_spice: cannot export waveform {w!r}")
+
+
+def _device_subckts(group, spice_names: list[str], base: str):
+    """Subcircuit definitions for a device group and the subcircuit name of each element."""
+    model = group.model
+    if not hasattr(model, "spice_subckt"):
+        raise NetlistError(
+            f"write_spice: device model {type(model).__name__} of element {group.names[0]!r} has no spice_subckt(name)"
+        )
+    states = group.params["state"]
+    fields = {f.name for f in dataclasses.fields(model)} if dataclasses.is_dataclass(model) else set()
+    arrays = [f for f in fields if np.ndim(getattr(model, f)) > 0 and f != "initial_state"]
+    x0 = getattr(model, "initial_state", None)
+    uniform = not arrays and x0 is not None and np.ndim(x0) == 0 and np.all(states == float(x0))
+    if uniform:
+        return [model.spice_subckt(base)], [base] * len(group)
+    if "initial_state" not in fields and np.ndim(x0) == 0 and not np.all(states == float(x0 or 0)):
+        raise NetlistError(
+            f"write_spice: device model {type(model).__name__} has no initial_state field, so element states "
+            "other than its default cannot be exported"
+        )
+    # one definition per distinct (state, per-device parameters) combination
+    n = len(group)
+    cols = [states] + [np.broadcast_to(np.asarray(getattr(model, f), dtype=np.float64), (n,)) for f in arrays]
+    table = np.stack(cols, axis=1)
+    uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+    defs, sub_names = [], []
+    for k, row in enumerate(uniq):
+        changes = {f: float(v) for f, v in zip(arrays, row[1:])}
+        if "initial_state" in fields:
+            changes["initial_state"] = float(row[0])
+        name_k = f"{base}_{k}"
+        defs.append(dataclasses.replace(model, **changes).spice_subckt(name_k))
+        sub_names.append(name_k)
+    return defs, [sub_names[i] for i in np.ravel(inverse).tolist()]
+
+
+def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceExport:
+    """Export a netlist as an ngspice deck, keeping the name maps (used by :func:`run_ngspice`).
+
+    Parameters and exceptions as :func:`write_spice`.
+    """
+    from neurosim.netlist import Netlist
+
+    if not isinstance(netlist, Netlist):
+        raise ParameterError(f"write_spice: netlist must be a Netlist, got {type(netlist).__name__}")
+    an = as_analysis(analysis) if analysis is not None else None
+    node_names = netlist.node_names
+    nodes = _spice_nodes(node_names)
+    title = (netlist.title or "neurosim netlist").splitlines()[0] if (netlist.title or "").strip() else "neurosim netlist"
+    lines: list[str] = [title, "* written by neurosim.spice.write_spice"]
+    models: list[str] = []
+    element_map: dict = {}
+    groups = netlist.groups
+    # element names of all groups, made unique together (SPICE names share one namespace)
+    per_group = [_spice_elements(_LETTER[g.kind], g.names) for g in groups]
+    flat = [s for names in per_group for s in names]
+    fixed = _unique_names(flat, set())
+    if fixed is not flat:
+        it = iter(fixed)
+        per_group = [[next(it) for _ in names] for names in per_group]
+    n_diode_models = 0
+    for gi, (group, snames) in enumerate(zip(groups, per_group)):
+        if len(group) == 0:
+            continue
+        changed = [k for k, (a, b) in enumerate(zip(group.names.tolist(), snames)) if a != b]
+        if changed:
+            orig = group.names.tolist()
+            element_map.update((orig[k], snames[k]) for k in changed)
+        cols = [nodes[group.nodes[:, t]].tolist() for t in range(group.nodes.shape[1])]
+        kind = group.kind
+        p = group.params
+        if kind in ("resistor", "capacitor"):
+            vals = _num_list(p["resistance" if kind == "resistor" else "capacitance"])
+            if kind == "capacitor" and not np.all(np.isnan(p["ic"])):
+                vals = [v if np.isnan(ic) else f"{v} IC={fmt(ic)}" for v, ic in zip(vals, p["ic"].tolist())]
+            lines.extend(f"{s} {a} {b} {v}" for s, a, b, v in zip(snames, cols[0], cols[1], vals))
+        elif kind in ("vsource", "isource"):
+            vals = _num_list(p["dc"])
+            if group.waveforms is not None:
+                vals = [v if w is None else v + _waveform_text(w) for v, w in zip(vals, group.waveforms)]
+            lines.extend(f"{s} {a} {b} DC {v}" for s, a, b, v in zip(snames, cols[0], cols[1], vals))
+        elif kind == "vcvs":
+            vals = _num_list(p["gain"])
+            lines.extend(f"{s} {a} {b} {c} {d} {v}" for s, a, b, c, d, v in zip(snames, *cols, vals))
+        elif kind == "diode":
+            table = np.stack([p["i_s"], p["n"], p["r_s"]], axis=1)
+            uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+            mnames = [f"DMOD{n_diode_models + k}" for k in range(len(uniq))]
+            n_diode_models += len(uniq)
+            models.extend(f".model {m} D (IS={fmt(a)} N={fmt(b)} RS={fmt(c)})" for m, (a, b, c) in zip(mnames, uniq.tolist()))
+            lines.extend(
+                f"{s} {a} {b} {mnames[i]}" for s, a, b, i in zip(snames, cols[0], cols[1], np.ravel(inverse).tolist())
+            )
+        elif kind == "switch":
+            g_on, g_off = 1.0 / p["r_on"], 1.0 / p["r_off"]
+            lines.extend(
+                f"{s} {a} {b} I=V({a},{b})*({fmt(gf)}+({fmt(gn)}-{fmt(gf)})/(1+exp(-(V({c},{d})-({fmt(vt)}))/{fmt(vw)})))"
+                for s, a, b, c, d, gn, gf, vt, vw in zip(
+                    snames, *cols, g_on.tolist(), g_off.tolist(), p["v_t"].tolist(), p["v_w"].tolist()
+                )
+            )
+        elif kind == "device":
+            defs, subs = _device_subckts(group, snames, f"nsdev{gi}")
+            models.extend(d.rstrip("\n") for d in defs)
+            lines.extend(f"{s} {a} {b} {sub}" for s, a, b, sub in zip(snames, cols[0], cols[1], subs))
+        else:  # pragma: no cover - every kind of KINDS is handled above
+            raise NetlistError(f"write_spice: element kind {kind!r} cannot be exported")
+    lines.extend(models)
+    opt = _options_line(options)
+    if opt:
+        lines.append(opt)
+    if an is not None:
+        lines.append(an.to_spice())
+    lines.append(".end")
+    node_map = {a: b for a, b in zip(node_names, nodes.tolist()) if a != b}
+    return SpiceExport("\n".join(lines) + "\n", node_map, element_map, an)
+
+
+def write_spice(netlist, analysis=None, options: dict | None = None) -> str:
+    """Write a netlist as an ngspice-compatible deck.
+
+    Parameters
+    ----------
+    netlist : Netlist
+        The circuit (any element kind; devices need ``model.spice_subckt(name)``).
+    analysis : Op, Tran, DCSweep or str, optional
+        Analysis line to add (``"op"``, ``Tran(1e-9, 1e-6)``, ...); none if ``None``.
+    options : dict, optional
+        ``.options`` to add, e.g. ``{"reltol": 1e-12}``.
+
+    Returns
+    -------
+    str
+        The deck, ending in ``.end``. A resistor ``R`` between ``a`` and ``b`` reads ``R1 a b 1000.0``:
+
+        .. math:: i_{R1} = (v_a - v_b) / R
+
+    Raises
+    ------
+    ParameterError
+        ``netlist`` is not a Netlist, or a bad analysis.
+    NetlistError
+        A device model that cannot be exported.
+
+    Examples
+    --------
+    >>> from neurosim.netlist import Netlist
+    >>> net = Netlist("divider")
+    >>> net.add_vsource("V1", "in", "0", dc=1.0)
+    >>> net.add_resistor("R1", "in", "out", 1e3)
+    >>> net.add_resistor("load", "out", "0", 3e3)
+    >>> print(write_spice(net, "op"))
+    divider
+    * written by neurosim.spice.write_spice
+    V1 in 0 DC 1.0
+    R1 in out 1000.0
+    Rload out 0 3000.0
+    .op
+    .end
+    <BLANKLINE>
+    """
+    return export_spice(netlist, analysis, options).text
+
+
+def save_spice(netlist, path, analysis=None, options: dict | None = None) -> None:
+    """Write :func:`write_spice` output to ``path``.
+
+    Raises
+    ------
+    ParameterError, NetlistError
+        As :func:`write_spice`.
+    OSError
+        The file cannot be written.
+    """
+    text = write_spice(netlist, analysis, options)
+    with open(path, "w") as fh:
+        fh.write(text)

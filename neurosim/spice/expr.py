@@ -1,11 +1,12 @@
 """A tiny, safe arithmetic evaluator for ``.param`` and ``{...}`` expressions (no ``eval``).
 
-Grammar (recursive descent, precedence as in ngspice: ``-2**2`` is ``-4``)::
+Grammar (recursive descent, precedence as in ngspice-39: ``-2**2`` is ``-4``, ``2**3**2`` is
+``64``)::
 
     expr   := term (("+" | "-") term)*
     term   := unary (("*" | "/") unary)*
     unary  := ("+" | "-") unary | power
-    power  := atom (("**" | "^") unary)?          right-associative
+    power  := atom (("**" | "^") ("+" | "-")* atom)*     left-associative, as in ngspice
     atom   := number | name | name "(" expr ("," expr)* ")" | "(" expr ")"
 
 Numbers take SPICE scale suffixes (``2*1k``); names are parameters defined earlier; functions are
@@ -141,14 +142,17 @@ class _Parser:
         return self.power()
 
     def power(self) -> float:
-        base = self.atom()
-        if self.peek() in (("op", "**"), ("op", "^")):
+        # left-associative like ngspice (2**3**2 = 64); the exponent may carry a sign (4**-1)
+        value = self.atom()
+        while self.peek() in (("op", "**"), ("op", "^")):
             self.take()
-            self.descend()
-            exponent = self.unary()
-            self.depth -= 1
-            return self.call("**", lambda a, b: a**b, (base, exponent))
-        return base
+            sign = 1.0
+            while self.peek() in (("op", "+"), ("op", "-")):
+                if self.take()[1] == "-":
+                    sign = -sign
+            exponent = sign * self.atom()
+            value = self.call("**", lambda a, b: a**b, (value, exponent))
+        return value
 
     def call(self, name, fn, args) -> float:
         try:

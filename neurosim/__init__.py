@@ -20,6 +20,22 @@ __version__ = "0.1.0"
 # --- cells (issue 2) ---
 from neurosim.cells import GRU, LSTM, RNN, Elman, IndRNN, Jordan, SecondOrderRNN, load_npz_state_dict
 # --- devices (issue 4) ---
+from neurosim.devices import (
+    TEAM,
+    VTEAM,
+    CycleToCycleNoise,
+    DeviceToDeviceVariability,
+    FiniteLevels,
+    LinearIonDrift,
+    NonIdealities,
+    NonlinearReadIV,
+    ReadNoise,
+    RetentionDrift,
+    SoftBoundsDevice,
+    StuckAtFaults,
+    Yakopcic,
+    load_device,
+)
 # --- netlist / solve / spice (issue 3) ---
 # --- crossbar (issue 5) ---
 # --- analog / study / tasks (issue 6) ---

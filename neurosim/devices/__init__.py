@@ -1,0 +1,61 @@
+"""Memristor device models, device cards and non-idealities.
+
+Models (pure, vectorised ``current(state, v)``, ``dcurrent_dv``, ``dstate_dt``, ``step``,
+``spice_subckt``, ``equations``): :class:`LinearIonDrift` (Strukov 2008 with the Joglekar, Biolek
+and Prodromakis windows), :class:`TEAM`, :class:`VTEAM`, :class:`Yakopcic`, and the behavioural
+:class:`SoftBoundsDevice` for programming studies. Cards: :func:`load_device`. Non-idealities:
+:mod:`neurosim.devices.nonideal`.
+
+Examples
+--------
+>>> from neurosim.devices import load_device
+>>> m = load_device("vteam_kvatinsky2015")
+>>> float(m.dstate_dt(m.initial_state, 0.01))   # below v_off = 0.02 V: no motion
+0.0
+"""
+
+from .base import DeviceModel
+from .cards import DeviceCard, list_devices, load_device, read_card
+from .conductance import SoftBoundsDevice
+from .drift import LinearIonDrift
+from .nonideal import (
+    CycleToCycleNoise,
+    DeviceToDeviceVariability,
+    FaultMap,
+    FiniteLevels,
+    NonIdealities,
+    NonlinearReadIV,
+    ReadNoise,
+    RetentionDrift,
+    StuckAtFaults,
+)
+from .plot import plot_iv, plot_state
+from .simulate import Trace, simulate
+from .team import TEAM, VTEAM
+from .yakopcic import Yakopcic
+
+__all__ = [
+    "DeviceModel",
+    "LinearIonDrift",
+    "TEAM",
+    "VTEAM",
+    "Yakopcic",
+    "SoftBoundsDevice",
+    "DeviceCard",
+    "load_device",
+    "read_card",
+    "list_devices",
+    "DeviceToDeviceVariability",
+    "CycleToCycleNoise",
+    "ReadNoise",
+    "StuckAtFaults",
+    "FaultMap",
+    "RetentionDrift",
+    "FiniteLevels",
+    "NonlinearReadIV",
+    "NonIdealities",
+    "simulate",
+    "Trace",
+    "plot_iv",
+    "plot_state",
+]

@@ -1,0 +1,234 @@
+"""Damped Newton-Raphson on the MNA system (companion form), shared by DC and transient analyses.
+
+Every iteration linearises each nonlinear element at its (limited) branch voltage and solves the
+resulting linear system for the new unknowns directly:
+
+.. math:: \\left(A + G_{shunt} + G_C + \\sum_e g_e\\right) x^{k+1} = b - \\sum_e I_{eq,e},
+          \\quad I_{eq} = i(v_{lim}) - g\\, v_{lim}
+
+Diode junction voltages are limited with SPICE's ``pnjlim``, device voltages to steps of
+``dv_max``. In transient mode the device states are extra unknowns, integrated jointly:
+
+.. math:: s - h\\theta f(s, v) = s_n + h(1-\\theta) f_n
+
+(``theta`` = 1 backward Euler, 1/2 trapezoidal), linearised with central differences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import scipy.sparse.linalg as sla
+
+from neurosim.solve.assemble import Pattern, conductance_stamps, scatter_add
+from neurosim.solve.nonlinear import device_iv, device_state_eval, diode_iv, pnjlim, switch_eval
+
+__all__ = ["NewtonEngine", "NewtonResult", "Tolerances"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Tolerances:
+    """Newton convergence: every unknown's update within ``abs + reltol * |value|``.
+
+    Attributes
+    ----------
+    reltol : float
+        Relative tolerance.
+    vntol : float
+        Absolute tolerance of node voltages, V.
+    abstol : float
+        Absolute tolerance of branch currents, A.
+    state_tol : float
+        Absolute tolerance of device states, relative to each model's state range.
+    """
+
+    reltol: float = 1e-9
+    vntol: float = 1e-9
+    abstol: float = 1e-12
+    state_tol: float = 1e-9
+
+
+@dataclasses.dataclass
+class NewtonResult:
+    z: np.ndarray
+    converged: bool
+    iterations: int
+    residual: float = np.nan
+    worst: int = -1
+
+
+def _v(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Voltages of unknown indices (ground -1 -> 0 V)."""
+    return np.where(idx >= 0, x[np.maximum(idx, 0)], 0.0)
+
+
+def _solve(m, r):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sla.MatrixRankWarning)
+        try:
+            return sla.splu(m, permc_spec="MMD_AT_PLUS_A").solve(r)
+        except (RuntimeError, sla.MatrixRankWarning):
+            return None
+
+
+class NewtonEngine:
+    """Precomputed stamp pattern of a compiled circuit for repeated Newton solves.
+
+    Parameters
+    ----------
+    cc : CompiledCircuit
+    joint : bool
+        Include the device states as unknowns (transient).
+    """
+
+    def __init__(self, cc, joint: bool = False):
+        self.cc = cc
+        n = cc.size
+        self.n = n
+        self.joint = joint and cc.n_states > 0
+        ns = cc.n_states if self.joint else 0
+        self.size = n + ns
+        self.dev_a = np.concatenate([g.a for g in cc.devices]) if cc.devices else np.zeros(0, np.int64)
+        self.dev_b = np.concatenate([g.b for g in cc.devices]) if cc.devices else np.zeros(0, np.int64)
+        ar, ac, self.a_vals = cc.linear_triplets()
+        nodes = np.arange(cc.n_nodes)
+        cr, cc_, _ = conductance_stamps(cc.cap_a, cc.cap_b, cc.cap_c)
+        dr, dc, _ = conductance_stamps(cc.d_j, cc.d_k, cc.d_is)
+        a, b, p, q = cc.sw_a, cc.sw_b, cc.sw_cp, cc.sw_cn
+        sr = np.concatenate([a, a, a, a, b, b, b, b])
+        sc = np.concatenate([a, b, p, q, a, b, p, q])
+        vr, vc, _ = conductance_stamps(self.dev_a, self.dev_b, np.zeros(self.dev_a.size))
+        rows = [ar, nodes, cr, dr, sr, vr]
+        cols = [ac, nodes, cc_, dc, sc, vc]
+        if self.joint:
+            k = n + np.arange(ns)
+            rows += [self.dev_a, self.dev_b, k, k, k]
+            cols += [k, k, k, self.dev_a, self.dev_b]
+        self.pattern = Pattern(np.concatenate(rows), np.concatenate(cols), self.size)
+        self.state_lo = np.concatenate([np.broadcast_to(g.model.state_bounds[0], g.names.shape) for g in cc.devices]) if cc.devices else np.zeros(0)
+        self.state_hi = np.concatenate([np.broadcast_to(g.model.state_bounds[1], g.names.shape) for g in cc.devices]) if cc.devices else np.zeros(0)
+
+    # ------------------------------------------------------------------ one linearisation
+    def _linearise(self, z, vj_l, vd_l, states, cap_g, gshunt, step, gmin=0.0):
+        """Matrix values and nonlinear RHS contributions linearised at the limited voltages."""
+        cc, n = self.cc, self.n
+        x = z[:n]
+        r = np.zeros(self.size)
+        # diodes
+        i_d, g_d = diode_iv(vj_l, cc.d_is, cc.d_nvt)
+        i_d, g_d = i_d + gmin * vj_l, g_d + gmin
+        ieq = i_d - g_d * vj_l
+        scatter_add(r, cc.d_j, -ieq)
+        scatter_add(r, cc.d_k, ieq)
+        # switches (no limiting: the conductance is bounded)
+        v12 = _v(x, cc.sw_a) - _v(x, cc.sw_b)
+        vcs = _v(x, cc.sw_cp) - _v(x, cc.sw_cn)
+        i_w, g_w, h_w = switch_eval(v12, vcs, cc.sw_gon + gmin, cc.sw_goff + gmin, cc.sw_vt, cc.sw_vw)
+        ieq_w = i_w - g_w * v12 - h_w * vcs
+        scatter_add(r, cc.sw_a, -ieq_w)
+        scatter_add(r, cc.sw_b, ieq_w)
+        # devices
+        nd = self.dev_a.size
+        g_v = np.zeros(nd)
+        ieq_v = np.zeros(nd)
+        extra = []
+        if nd:
+            ii, gg = [], []
+            f_all, fs_all, fv_all, is_all = [], [], [], []
+            for grp in cc.devices:
+                sl = slice(grp.offset, grp.offset + grp.names.size)
+                s = states[sl]
+                i0, g0 = device_iv(grp.model, s, vd_l[sl])
+                ii.append(i0)
+                gg.append(g0)
+                if self.joint:
+                    f, fs, fv, i_s = device_state_eval(grp.model, s, vd_l[sl])
+                    f_all.append(f), fs_all.append(fs), fv_all.append(fv), is_all.append(i_s)
+            i0, g_v = np.concatenate(ii) + gmin * vd_l, np.concatenate(gg) + gmin
+            ieq_v = i0 - g_v * vd_l
+            if self.joint:
+                f, fs, fv, i_s = (np.concatenate(a) for a in (f_all, fs_all, fv_all, is_all))
+                h, th = step["h"], step["theta"]
+                ieq_v = ieq_v - i_s * states
+                r[n:] = step["s_n"] + h * (1 - th) * step["f_n"] + h * th * (f - fs * states - fv * vd_l)
+                extra = [i_s, -i_s, 1.0 - h * th * fs, -h * th * fv, h * th * fv]
+            scatter_add(r, self.dev_a, -ieq_v)
+            scatter_add(r, self.dev_b, ieq_v)
+        vals = [
+            self.a_vals,
+            np.full(cc.n_nodes, gshunt),
+            np.tile(cap_g, 4) * np.repeat([1.0, 1.0, -1.0, -1.0], cap_g.size) if cap_g.size else cap_g,
+            np.concatenate([g_d, g_d, -g_d, -g_d]),
+            np.concatenate([g_w, -g_w, h_w, -h_w, -g_w, g_w, -h_w, h_w]),
+            np.concatenate([g_v, g_v, -g_v, -g_v]),
+        ] + extra
+        return np.concatenate(vals), r
+
+    def element_voltages(self, z):
+        x = z[: self.n]
+        cc = self.cc
+        return _v(x, cc.d_j) - _v(x, cc.d_k), _v(x, self.dev_a) - _v(x, self.dev_b)
+
+    # ------------------------------------------------------------------ the iteration
+    def run(
+        self,
+        z0: np.ndarray,
+        b: np.ndarray,
+        states: np.ndarray,
+        cap_g: np.ndarray | None = None,
+        gshunt: float = 0.0,
+        step: dict | None = None,
+        gmin: float = 0.0,
+        limiting: bool = True,
+        dv_max: float = 1.0,
+        max_iter: int = 100,
+        tol: Tolerances = Tolerances(),
+    ) -> NewtonResult:
+        """Iterate from ``z0`` with right-hand side ``b`` (size ``cc.size``); ``states`` fixed unless joint."""
+        cc, n = self.cc, self.n
+        z = np.array(z0, dtype=np.float64)
+        if self.joint:
+            z = np.concatenate([z[:n], states]) if z.size == n else z
+        cap_g = np.zeros(cc.cap_c.size) if cap_g is None else cap_g
+        rhs_base = np.zeros(self.size)
+        rhs_base[:n] = b
+        vj_l, vd_l = self.element_voltages(z)
+        span = np.where(np.isfinite(self.state_hi - self.state_lo), self.state_hi - self.state_lo, 1.0)
+        atol = np.concatenate(
+            [np.full(cc.n_nodes, tol.vntol), np.full(cc.n_branches, tol.abstol)]
+            + ([tol.state_tol * span] if self.joint else [])
+        )
+        for it in range(1, max_iter + 1):
+            s_lin = np.clip(z[n:], self.state_lo, self.state_hi) if self.joint else states
+            vals, r = self._linearise(z, vj_l, vd_l, s_lin, cap_g, gshunt, step, gmin)
+            z_new = _solve(self.pattern.matrix(vals), rhs_base + r)
+            if z_new is None or not np.all(np.isfinite(z_new)):
+                return NewtonResult(z, False, it, np.inf, -1)
+            dz = np.abs(z_new - z)
+            small = bool(np.all(dz <= atol + tol.reltol * np.maximum(np.abs(z_new), np.abs(z))))
+            vj, vd = self.element_voltages(z_new)
+            vj_next = pnjlim(vj, vj_l, cc.d_nvt, cc.d_is) if limiting else vj
+            vd_next = vd_l + np.clip(vd - vd_l, -dv_max, dv_max) if limiting else vd
+            limited = bool(np.any(vj_next != vj) or np.any(vd_next != vd))
+            z = z_new
+            vj_l, vd_l = vj_next, vd_next
+            if small and not limited and it > 1 or (small and not cc.nonlinear):
+                return NewtonResult(z, True, it)
+        res, worst = self.residual(z, b, states, cap_g, gshunt, step, gmin)
+        return NewtonResult(z, False, max_iter, res, worst)
+
+    def residual(self, z, b, states, cap_g=None, gshunt=0.0, step=None, gmin=0.0):
+        """KCL residual at ``z`` (no limiting): max |F| over node rows and the worst node index."""
+        cap_g = np.zeros(self.cc.cap_c.size) if cap_g is None else cap_g
+        vj, vd = self.element_voltages(z)
+        s = np.clip(z[self.n :], self.state_lo, self.state_hi) if self.joint else states
+        vals, r = self._linearise(z, vj, vd, s, cap_g, gshunt, step, gmin)
+        f = self.pattern.matrix(vals) @ z - r
+        f[: self.n] -= b
+        node_f = np.abs(f[: self.cc.n_nodes])
+        if node_f.size == 0:
+            return 0.0, -1
+        k = int(np.argmax(node_f))
+        return float(node_f[k]), k

@@ -152,8 +152,9 @@ class Yakopcic(DeviceModel):
     def g(self, v):
         r"""Threshold function :math:`g(V)` (1/s)."""
         v = np.asarray(v, dtype=float)
-        pos = self.Ap * (np.exp(v) - np.exp(self.Vp))
-        neg = -self.An * (np.exp(-v) - np.exp(self.Vn))
+        # exponent capped at 600 so that absurd drives (|V| > 600 V) stay finite instead of overflowing
+        pos = self.Ap * (np.exp(np.minimum(v, 600.0)) - np.exp(self.Vp))
+        neg = -self.An * (np.exp(np.minimum(-v, 600.0)) - np.exp(self.Vn))
         return np.where(v > self.Vp, pos, np.where(v < -self.Vn, neg, 0.0))
 
     def f(self, state, v):

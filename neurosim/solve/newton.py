@@ -81,15 +81,20 @@ class NewtonEngine:
     cc : CompiledCircuit
     joint : bool
         Include the device states as unknowns (transient).
+    vcon : tuple of two int arrays, optional
+        Extra ideal voltage constraints ``v(a) - v(b) = value`` with their own branch-current
+        unknowns (used to start a transient from capacitor initial conditions); not with ``joint``.
     """
 
-    def __init__(self, cc, joint: bool = False):
+    def __init__(self, cc, joint: bool = False, vcon=None):
         self.cc = cc
         n = cc.size
         self.n = n
         self.joint = joint and cc.n_states > 0
         ns = cc.n_states if self.joint else 0
-        self.size = n + ns
+        m = 0 if vcon is None else len(vcon[0])
+        self.n_vcon = m
+        self.size = n + ns + m
         self.dev_a = np.concatenate([g.a for g in cc.devices]) if cc.devices else np.zeros(0, np.int64)
         self.dev_b = np.concatenate([g.b for g in cc.devices]) if cc.devices else np.zeros(0, np.int64)
         ar, ac, self.a_vals = cc.linear_triplets()
@@ -106,6 +111,13 @@ class NewtonEngine:
             k = n + np.arange(ns)
             rows += [self.dev_a, self.dev_b, k, k, k]
             cols += [k, k, k, self.dev_a, self.dev_b]
+        self.vcon_vals = np.zeros(0)
+        if m:
+            va, vb = (np.asarray(v, dtype=np.int64) for v in vcon)
+            j = n + np.arange(m)
+            rows += [va, vb, j, j]
+            cols += [j, j, va, vb]
+            self.vcon_vals = np.concatenate([np.ones(m), -np.ones(m), np.ones(m), -np.ones(m)])
         self.pattern = Pattern(np.concatenate(rows), np.concatenate(cols), self.size)
         self.state_lo = np.concatenate([np.broadcast_to(g.model.state_bounds[0], g.names.shape) for g in cc.devices]) if cc.devices else np.zeros(0)
         self.state_hi = np.concatenate([np.broadcast_to(g.model.state_bounds[1], g.names.shape) for g in cc.devices]) if cc.devices else np.zeros(0)
@@ -163,7 +175,7 @@ class NewtonEngine:
             np.concatenate([g_d, g_d, -g_d, -g_d]),
             np.concatenate([g_w, -g_w, h_w, -h_w, -g_w, g_w, -h_w, h_w]),
             np.concatenate([g_v, g_v, -g_v, -g_v]),
-        ] + extra
+        ] + extra + [self.vcon_vals]
         return np.concatenate(vals), r
 
     def element_voltages(self, z):
@@ -186,19 +198,23 @@ class NewtonEngine:
         max_iter: int = 100,
         tol: Tolerances = Tolerances(),
     ) -> NewtonResult:
-        """Iterate from ``z0`` with right-hand side ``b`` (size ``cc.size``); ``states`` fixed unless joint."""
+        """Iterate from ``z0`` with right-hand side ``b`` (size ``cc.size``, plus the ``vcon`` values).
+
+        ``states`` are fixed unless ``joint`` (then they are the initial guess of the state unknowns).
+        """
         cc, n = self.cc, self.n
         z = np.array(z0, dtype=np.float64)
-        if self.joint:
-            z = np.concatenate([z[:n], states]) if z.size == n else z
+        if z.size == n and self.size > n:
+            z = np.concatenate([z, states if self.joint else np.zeros(self.size - n)])
         cap_g = np.zeros(cc.cap_c.size) if cap_g is None else cap_g
         rhs_base = np.zeros(self.size)
-        rhs_base[:n] = b
+        rhs_base[: np.size(b)] = b
         vj_l, vd_l = self.element_voltages(z)
         span = np.where(np.isfinite(self.state_hi - self.state_lo), self.state_hi - self.state_lo, 1.0)
         atol = np.concatenate(
             [np.full(cc.n_nodes, tol.vntol), np.full(cc.n_branches, tol.abstol)]
             + ([tol.state_tol * span] if self.joint else [])
+            + [np.full(self.n_vcon, tol.abstol)]
         )
         for it in range(1, max_iter + 1):
             s_lin = np.clip(z[n:], self.state_lo, self.state_hi) if self.joint else states
@@ -214,7 +230,7 @@ class NewtonEngine:
             limited = bool(np.any(vj_next != vj) or np.any(vd_next != vd))
             z = z_new
             vj_l, vd_l = vj_next, vd_next
-            if small and not limited and it > 1 or (small and not cc.nonlinear):
+            if (small and not limited and it > 1) or not cc.nonlinear:  # a linear system is solved exactly
                 return NewtonResult(z, True, it)
         res, worst = self.residual(z, b, states, cap_g, gshunt, step, gmin)
         return NewtonResult(z, False, max_iter, res, worst)
@@ -226,7 +242,7 @@ class NewtonEngine:
         s = np.clip(z[self.n :], self.state_lo, self.state_hi) if self.joint else states
         vals, r = self._linearise(z, vj, vd, s, cap_g, gshunt, step, gmin)
         f = self.pattern.matrix(vals) @ z - r
-        f[: self.n] -= b
+        f[: np.size(b)] -= b
         node_f = np.abs(f[: self.cc.n_nodes])
         if node_f.size == 0:
             return 0.0, -1

@@ -1,0 +1,295 @@
+"""Transient analysis: backward Euler / trapezoidal with LTE step control and source breakpoints.
+
+Capacitors use companion models; device states are unknowns of the same Newton system as the node
+voltages (joint implicit integration, see :mod:`neurosim.solve.newton`).
+
+.. math::
+    \\text{BE:}\\quad i_{n+1} = \\frac{C}{h}(v_{n+1} - v_n), \\qquad
+    \\text{trap:}\\quad i_{n+1} = \\frac{2C}{h}(v_{n+1} - v_n) - i_n
+
+The local truncation error of capacitor voltages and device states is estimated from the
+difference between the corrector and a polynomial predictor through the previous points
+(linear for BE, quadratic for trap):
+
+.. math::
+    \\text{LTE}_{BE} = \\frac{h}{2h + h_1} |q_c - q_p|, \\qquad
+    \\text{LTE}_{trap} = \\frac{h^3/12}{h(h+h_1)(h+h_1+h_2)/6 + h^3/12} |q_c - q_p|
+
+and the step is accepted when every ``LTE <= reltol * |q| + atol``; the next step is scaled by
+``0.9 * ratio^(-1/(order+1))`` (within [0.25, 2]). Steps land exactly on every source breakpoint, and
+the first step after one uses backward Euler.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import scipy.sparse.linalg as sla
+
+from neurosim.errors import ConvergenceError, NetlistError, ParameterError
+from neurosim.params import Param, check_params
+from neurosim.solve.assemble import conductance_stamps, scatter_add, to_csc
+from neurosim.solve.compile import compile as _compile
+from neurosim.solve.dc import _engine, dc
+from neurosim.solve.newton import NewtonEngine, Tolerances, _v
+from neurosim.solve.nonlinear import device_state_eval
+from neurosim.solve.results import TransientResult
+
+__all__ = ["transient"]
+
+_PARAMS = {
+    "t_stop": Param("real", low=0.0, low_open=True, unit="s"),
+    "method": Param("choice", choices=("trap", "be")),
+    "dt_max": Param("real", low=0.0, low_open=True, unit="s", optional=True),
+    "dt_init": Param("real", low=0.0, low_open=True, unit="s", optional=True),
+    "reltol": Param("real", low=0.0, low_open=True),
+    "vntol": Param("real", low=0.0, low_open=True, unit="V"),
+    "state_tol": Param("real", low=0.0, low_open=True),
+    "uic": Param("bool"),
+    "max_steps": Param("int", low=1),
+    "progress": Param("bool", optional=True),
+}
+
+
+def _progress_bar(enabled, t_stop):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=t_stop, unit="s", unit_scale=True, desc="transient", leave=False)
+
+
+def transient(
+    circuit,
+    t_stop: float,
+    *,
+    method: str = "trap",
+    dt_max: float | None = None,
+    dt_init: float | None = None,
+    reltol: float = 1e-4,
+    vntol: float = 1e-6,
+    state_tol: float = 1e-6,
+    uic: bool = False,
+    max_steps: int = 1_000_000,
+    progress: bool | None = None,
+) -> TransientResult:
+    """Integrate a circuit from 0 to ``t_stop`` with adaptive implicit steps.
+
+    Parameters
+    ----------
+    circuit : Netlist or CompiledCircuit
+    t_stop : float
+        End time, s.
+    method : {"trap", "be"}
+        Trapezoidal (2nd order) or backward Euler (1st order).
+    dt_max : float, optional
+        Largest step, s (default ``t_stop / 100``).
+    dt_init : float, optional
+        First step, s (default ``1e-5 * dt_max``).
+    reltol : float
+        Relative LTE tolerance of capacitor voltages and device states.
+    vntol : float
+        Absolute LTE tolerance of capacitor voltages, V.
+    state_tol : float
+        Absolute LTE tolerance of device states, relative to each model's state range.
+    uic : bool
+        Start from capacitor ``ic`` values (0 V where not given) instead of the DC operating point;
+        the initial node voltages are solved consistently with those capacitor voltages.
+    max_steps : int
+        Give up after this many attempted steps.
+    progress : bool or None
+        tqdm progress bar; ``None``: on when stderr is a terminal.
+
+    Returns
+    -------
+    TransientResult
+        ``t`` (accepted time points), ``x``, ``s``; ``v(name)``, ``i(name)``, ``state(name)``.
+
+    Raises
+    ------
+    ConvergenceError
+        Newton fails even at the minimum step.
+
+    Examples
+    --------
+    >>> from neurosim.netlist import Netlist
+    >>> from neurosim.solve import transient
+    >>> net = Netlist()
+    >>> net.add_resistor("R1", "a", "0", 1e3)
+    >>> net.add_capacitor("C1", "a", "0", 1e-6, ic=1.0)
+    >>> res = transient(net, 1e-3, uic=True, progress=False)
+    >>> abs(float(res.v("a")[-1]) - float(np.exp(-1.0))) < 1e-3
+    True
+    """
+    p = check_params(
+        "transient",
+        _PARAMS,
+        dict(t_stop=t_stop, method=method, dt_max=dt_max, dt_init=dt_init, reltol=reltol, vntol=vntol,
+             state_tol=state_tol, uic=uic, max_steps=max_steps, progress=progress),
+    )
+    cc = _compile(circuit)
+    t_stop = p["t_stop"]
+    dt_max = p["dt_max"] or t_stop / 100.0
+    h = p["dt_init"] or 1e-5 * dt_max
+    h_min = 1e-14 * t_stop
+    trap = p["method"] == "trap"
+    tol = Tolerances()
+    joint = cc.n_states > 0
+    eng = _engine(cc, joint=True) if joint else None
+    lo = eng.state_lo if joint else np.zeros(0)
+    hi = eng.state_hi if joint else np.zeros(0)
+    span = np.where(np.isfinite(hi - lo), hi - lo, 1.0)
+    n = cc.size
+
+    # ---- initial point
+    s0 = cc.states
+    x0, icap0 = _initial_point(cc, p["uic"], s0)
+    t, x, s = 0.0, x0, s0
+    vc = _v(x, cc.cap_a) - _v(x, cc.cap_b)
+    ic = icap0
+    f = _state_rates(cc, s, x) if joint else np.zeros(0)
+    ts, xs, ss = [0.0], [x], [s]
+    hist = [(0.0, np.concatenate([vc, s]))]  # (t, q) for the predictor
+    bps = np.unique(np.concatenate([cc.breakpoints(t_stop), [t_stop]]))
+    bp_k = 0
+    after_bp = True
+    q_atol = np.concatenate([np.full(cc.cap_c.size, p["vntol"]), p["state_tol"] * span])
+    lin_cache: dict = {}
+    bar = _progress_bar(p["progress"], t_stop)
+    stats = {"accepted": 0, "rejected": 0, "newton_iterations": 0, "method": p["method"]}
+    steps = 0
+    try:
+        while t < t_stop * (1 - 1e-12):
+            steps += 1
+            if steps > p["max_steps"]:
+                raise ConvergenceError(f"transient: more than max_steps={p['max_steps']} steps at t={t:.6g} s")
+            while bp_k < bps.size and bps[bp_k] <= t * (1 + 1e-12):
+                bp_k += 1
+            nxt = bps[min(bp_k, bps.size - 1)]
+            h = min(h, dt_max)
+            if t + h > nxt - 0.01 * h:
+                h = nxt - t
+            order2 = trap and not after_bp
+            theta = 0.5 if order2 else 1.0
+            geq = (2.0 if order2 else 1.0) * cc.cap_c / h
+            ieq = -geq * vc - (ic if order2 else 0.0)
+            b = cc.rhs(t=t + h)
+            scatter_add(b, cc.cap_a, -ieq)
+            scatter_add(b, cc.cap_b, ieq)
+            if not cc.nonlinear:
+                x_new = _linear_step(cc, lin_cache, geq, b)
+                s_new, ok = s, True
+            else:
+                step = {"h": h, "theta": theta, "s_n": s, "f_n": f} if joint else None
+                e = eng if joint else _engine(cc)
+                r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50)
+                stats["newton_iterations"] += r.iterations
+                ok = r.converged
+                x_new = r.z[:n]
+                s_new = np.clip(r.z[n:], lo, hi) if joint else s
+            if not ok:
+                stats["rejected"] += 1
+                h /= 8.0
+                if h < h_min:
+                    raise ConvergenceError(
+                        f"transient: Newton failed at t={t:.6g} s even with step {h * 8:.3g} s "
+                        f"(tried step reduction down to {h_min:.3g} s)"
+                    )
+                continue
+            vc_new = _v(x_new, cc.cap_a) - _v(x_new, cc.cap_b)
+            q_new = np.concatenate([vc_new, s_new])
+            ratio = _lte_ratio(hist, t + h, q_new, order2, p["reltol"], q_atol)
+            if ratio > 1.0:
+                stats["rejected"] += 1
+                h *= max(0.9 * ratio ** (-1.0 / (3 if order2 else 2)), 0.1)
+                if h < h_min:
+                    raise ConvergenceError(f"transient: step size underflow at t={t:.6g} s (LTE control)")
+                continue
+            # accept
+            ic = geq * (vc_new - vc) - (ic if order2 else 0.0)
+            t, x, s, vc = t + h, x_new, s_new, vc_new
+            if joint:
+                f = _state_rates(cc, s, x)
+            ts.append(t), xs.append(x), ss.append(s)
+            hist = (hist + [(t, q_new)])[-3:]
+            stats["accepted"] += 1
+            if bar is not None:
+                bar.update(h)
+            after_bp = bool(abs(t - nxt) <= 1e-12 * max(t_stop, 1.0) and nxt < t_stop)
+            if ratio > 0:
+                grow = min(2.0, 0.9 * ratio ** (-1.0 / (3 if order2 else 2)))
+                if grow >= 1.5 or grow < 1.0:  # keep h when it would grow a little: reuses the LU
+                    h *= max(grow, 0.25)
+            else:
+                h *= 2.0
+    finally:
+        if bar is not None:
+            bar.close()
+    return TransientResult(cc, np.array(ts), np.array(xs), np.array(ss).reshape(len(ts), cc.n_states), stats)
+
+
+def _initial_point(cc, uic, s0):
+    """Unknowns at t = 0 and capacitor currents (A)."""
+    if not uic:
+        op = dc(cc, t=0.0, states=s0)
+        return op.x, np.zeros(cc.cap_c.size)
+    if cc.cap_c.size == 0:
+        raise NetlistError("transient: uic=True but the circuit has no capacitors")
+    eng = NewtonEngine(cc, vcon=(cc.cap_a, cc.cap_b))
+    b = np.concatenate([cc.rhs(t=0.0), np.nan_to_num(cc.cap_ic, nan=0.0)])
+    r = eng.run(np.zeros(cc.size), b, s0)
+    if not r.converged:
+        raise ConvergenceError("transient: the initial point with capacitor initial conditions did not converge")
+    return r.z[: cc.size], r.z[cc.size :]
+
+
+def _state_rates(cc, s, x):
+    out = []
+    for g in cc.devices:
+        sl = slice(g.offset, g.offset + g.names.size)
+        v = _v(x, g.a) - _v(x, g.b)
+        out.append(np.broadcast_to(np.asarray(g.model.dstate_dt(s[sl], v), dtype=np.float64), v.shape))
+    return np.concatenate(out)
+
+
+def _linear_step(cc, cache, geq, b):
+    """Solve a linear circuit's step; the LU is reused while the step (so ``geq``) is unchanged."""
+    key = geq.tobytes()
+    if cache.get("key") != key:
+        r, c, v = cc.linear_triplets()
+        cr, ccol, cv = conductance_stamps(cc.cap_a, cc.cap_b, geq)
+        m = to_csc(np.concatenate([r, cr]), np.concatenate([c, ccol]), np.concatenate([v, cv]), cc.size)
+        cache["key"] = key
+        cache["lu"] = sla.splu(m, permc_spec="MMD_AT_PLUS_A")
+    return cache["lu"].solve(b)
+
+
+def _lte_ratio(hist, t_new, q_new, order2, reltol, atol) -> float:
+    """max LTE / tolerance over capacitor voltages and states (0 when no predictor is available)."""
+    if q_new.size == 0:
+        return 0.0
+    need = 3 if order2 else 2
+    if len(hist) < need:
+        return 0.0
+    pts = hist[-need:]
+    h = t_new - pts[-1][0]
+    h1 = pts[-1][0] - pts[-2][0]
+    if order2:
+        h2 = pts[-2][0] - pts[-3][0]
+        # quadratic extrapolation through the last three points (Lagrange form)
+        t0, t1, t2 = pts[-3][0], pts[-2][0], pts[-1][0]
+        q0, q1, q2 = pts[-3][1], pts[-2][1], pts[-1][1]
+        l0 = (t_new - t1) * (t_new - t2) / ((t0 - t1) * (t0 - t2))
+        l1 = (t_new - t0) * (t_new - t2) / ((t1 - t0) * (t1 - t2))
+        l2 = (t_new - t0) * (t_new - t1) / ((t2 - t0) * (t2 - t1))
+        qp = l0 * q0 + l1 * q1 + l2 * q2
+        coef = (h**3 / 12.0) / (h * (h + h1) * (h + h1 + h2) / 6.0 + h**3 / 12.0)
+    else:
+        qp = pts[-1][1] + h * (pts[-1][1] - pts[-2][1]) / h1
+        coef = h / (2.0 * h + h1)
+    lte = coef * np.abs(q_new - qp)
+    scale = reltol * np.maximum(np.abs(q_new), np.abs(pts[-1][1])) + atol
+    return float(np.max(lte / scale))

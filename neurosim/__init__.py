@@ -38,6 +38,6 @@ from neurosim.devices import (
 )
 # --- netlist / solve / spice (issue 3) ---
 from neurosim.netlist import PWL, Netlist, Pulse, Sine, Subcircuit, crossbar_netlist
-from neurosim.solve import LinearSolver, compile, dc, quasistatic, transient
+from neurosim.solve import LinearSolver, dc, quasistatic, transient
 # --- crossbar (issue 5) ---
 # --- analog / study / tasks (issue 6) ---

@@ -1,0 +1,265 @@
+"""``HardwareConfig``: one plain, serialisable description of the hardware a network runs on."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import zlib
+from pathlib import Path
+from typing import Any, ClassVar
+
+from neurosim.analog.activation import ACTIVATION_IMPLS, AnalogActivation
+from neurosim.crossbar._toml import dumps
+from neurosim.crossbar.config import CrossbarConfig
+from neurosim.errors import ParameterError
+from neurosim.params import Checked, Param
+
+__all__ = ["HardwareConfig"]
+
+# Crossbar fields HardwareConfig sets itself; crossbar_options may not override them.
+_OWN = {"device", "tile_rows", "tile_cols", "mapping", "mode", "nonidealities", "read_disturb", "seed"}
+
+
+@dataclasses.dataclass(frozen=True)
+class HardwareConfig(Checked):
+    r"""The hardware a recurrent network is executed on: crossbars, converters, neuron periphery.
+
+    Every weight matrix of a cell gets its own crossbar (split over tiles) built from
+    :meth:`crossbar_config`; biases, element-wise gate products and the sums of partial results are
+    computed by the digital periphery. Converters are sign-magnitude with :math:`N = 2^{b-1} - 1`
+    steps over their full scale; ``None`` bits means an ideal (infinite-precision) converter.
+
+    .. math::
+
+        y = \mathrm{ADC}\big(\,G_{prog}\;\mathrm{DAC}(x)\big), \qquad
+        h_{stored} = \frac{s}{N_s}\,\mathrm{round}\!\Big(N_s\,\mathrm{clip}\big(\tfrac{h}{s}, -1, 1\big)\Big)
+
+    Parameters
+    ----------
+    device : str or None
+        Device card name or path (see ``neurosim.devices``); ``None``: an ideal linear
+        conductance in the crossbar's window.
+    tile_rows, tile_cols : int
+        Maximum tile size (cross-points); larger matrices are split and partial sums added.
+    mapping : {"differential", "reference"}
+        Signed weights on ``G+ - G-`` column pairs or against a reference column.
+    read_mode : {"ideal", "device", "circuit"}
+        Crossbar read mode: exact programmed conductances; plus device non-idealities and
+        converters; plus wires and sneak paths (full circuit solution).
+    dac_bits, adc_bits : int or None
+        Converter resolutions (incl. sign); ``None`` = ideal.
+    input_range : float
+        DAC full scale for the network's external input (layer 0), in input units.
+    state_range : float
+        DAC full scale for stored states read by a crossbar (hidden/output states and the next
+        layer's input), and full scale of the state storage ADC (1 suits tanh/sigmoid states).
+    activation : {"ideal", "amplifier", "pwl"}
+        Neuron periphery, see :class:`~neurosim.analog.AnalogActivation`.
+    act_gain, act_offset, act_rail, act_linear_rail : float
+        Gain, input offset and rails of the activation circuits (normalised units).
+    state_bits : int or None
+        Storage of states between steps: ``None`` = sample-and-hold (exact), or an ADC of that
+        many bits over ``[-state_range, state_range]``; applied where a stored state is read by a
+        crossbar (recurrent, next-layer and output crossbars).
+    nonidealities : tuple
+        ``neurosim.devices`` non-ideality objects (noise, variability, faults, drift) applied in
+        ``device`` and ``circuit`` modes.
+    step_time : float or None
+        Duration of one recurrent time step (s). When set, the crossbars are read at time
+        ``t_start + t * step_time`` after programming, so drift evolves along one sequence.
+    t_start : float
+        Time (s) between programming and the first step.
+    read_disturb : bool
+        Let every read update the device states (read disturb), evolving along the sequence.
+    seed : int
+        Root seed: every crossbar derives its own stream from it and its weight's name.
+    crossbar_options : dict
+        Any other :class:`~neurosim.crossbar.CrossbarConfig` field (``cell``, ``r_wire``,
+        ``levels``, ``programming``, ``cost``, ``dac``/``adc`` tables for encoding or range, ...).
+
+    Raises
+    ------
+    ParameterError
+        A field out of range or a crossbar option the crossbar refuses.
+
+    Examples
+    --------
+    >>> hw = HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8, crossbar_options={"r_wire": 2.0})
+    >>> HardwareConfig.from_toml(hw.to_toml()) == hw
+    True
+    >>> hw.crossbar_config("weight_hh_l0").dac.bits
+    8
+    """
+
+    device: str | None = None
+    tile_rows: int = 128
+    tile_cols: int = 128
+    mapping: str = "differential"
+    read_mode: str = "ideal"
+    dac_bits: int | None = None
+    adc_bits: int | None = None
+    input_range: float = 1.0
+    state_range: float = 1.0
+    activation: str = "ideal"
+    act_gain: float = 1.0
+    act_offset: float = 0.0
+    act_rail: float = 1.0
+    act_linear_rail: float | None = None
+    state_bits: int | None = None
+    nonidealities: tuple = ()
+    step_time: float | None = None
+    t_start: float = 0.0
+    read_disturb: bool = False
+    seed: int = 0
+    crossbar_options: dict = dataclasses.field(default_factory=dict)
+
+    _params: ClassVar[dict[str, Param]] = {
+        "device": Param("str", optional=True),
+        "tile_rows": Param("int", low=1, high=65536),
+        "tile_cols": Param("int", low=2, high=65536),
+        "mapping": Param("choice", choices=("differential", "reference")),
+        "read_mode": Param("choice", choices=("ideal", "device", "circuit")),
+        "dac_bits": Param("int", low=2, high=24, optional=True),
+        "adc_bits": Param("int", low=2, high=24, optional=True),
+        "input_range": Param("real", low=0, low_open=True),
+        "state_range": Param("real", low=0, low_open=True),
+        "activation": Param("choice", choices=ACTIVATION_IMPLS),
+        "act_gain": Param("real", low=0, low_open=True),
+        "act_offset": Param("real"),
+        "act_rail": Param("real", low=0, low_open=True),
+        "act_linear_rail": Param("real", low=0, low_open=True, optional=True),
+        "state_bits": Param("int", low=2, high=24, optional=True),
+        "step_time": Param("real", low=0, low_open=True, unit="s", optional=True),
+        "t_start": Param("real", low=0, unit="s"),
+        "read_disturb": Param("bool"),
+        "seed": Param("int", low=0),
+    }
+
+    def _check(self) -> None:
+        super()._check()
+        if isinstance(self.nonidealities, list):
+            object.__setattr__(self, "nonidealities", tuple(self.nonidealities))
+        if not isinstance(self.crossbar_options, dict):
+            raise ParameterError(f"HardwareConfig: crossbar_options must be a dict of CrossbarConfig fields, got {self.crossbar_options!r}")
+        clash = sorted(_OWN & set(self.crossbar_options))
+        if clash:
+            raise ParameterError(
+                f"HardwareConfig: crossbar_options must not set {clash}; use the HardwareConfig fields of that name "
+                "(read_mode for 'mode')"
+            )
+        self.crossbar_config("weight_ih_l0")  # let the crossbar validate everything now, not at first use
+
+    # ----------------------------------------------------------------------------------- building
+    def activation_impl(self) -> AnalogActivation:
+        """The neuron periphery's transfer curves."""
+        return AnalogActivation(self.activation, self.act_gain, self.act_offset, self.act_rail, self.act_linear_rail)
+
+    def reads_external_input(self, name: str) -> bool:
+        """Whether the weight ``name`` is driven by the network's external input (layer 0 input)."""
+        return name.startswith(("weight_ih_l0", "weight_l0"))
+
+    def dac_range(self, name: str) -> float:
+        """DAC full scale for the crossbar holding ``name`` (second-order rows carry h * x products)."""
+        if name.startswith("weight_l"):  # second-order: rows are h_j x_k
+            other = self.input_range if name.startswith("weight_l0") else self.state_range
+            return self.state_range * other
+        return self.input_range if self.reads_external_input(name) else self.state_range
+
+    def crossbar_seed(self, name: str) -> int:
+        """Seed of the crossbar holding ``name``: independent of the order crossbars are built in."""
+        return (self.seed * 1_000_003 + zlib.crc32(name.encode())) % 2**63
+
+    def crossbar_config(self, name: str) -> CrossbarConfig:
+        """The :class:`~neurosim.crossbar.CrossbarConfig` of the crossbar holding weight ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The weight's ``state_dict`` key (``"weight_hh_l0"``); sets the DAC range and the seed.
+
+        Returns
+        -------
+        CrossbarConfig
+        """
+        opts = dict(self.crossbar_options)
+        dac = dict(opts.pop("dac", {}) or {})
+        adc = dict(opts.pop("adc", {}) or {})
+        dac.update(bits=self.dac_bits, x_max=self.dac_range(name))
+        adc.update(bits=self.adc_bits)
+        return CrossbarConfig(
+            device=self.device, tile_rows=self.tile_rows, tile_cols=self.tile_cols, mapping=self.mapping,
+            mode=self.read_mode, nonidealities=self.nonidealities, read_disturb=self.read_disturb,
+            seed=self.crossbar_seed(name), dac=dac, adc=adc, **opts,
+        )
+
+    def replace(self, **changes: Any) -> "HardwareConfig":
+        """A copy with some fields changed (checked again).
+
+        Examples
+        --------
+        >>> HardwareConfig().replace(adc_bits=6).adc_bits
+        6
+        """
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict:
+        """Plain data (non-idealities as ``{"type": ..., **fields}`` tables)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["nonidealities"] = CrossbarConfig(nonidealities=self.nonidealities).to_dict()["nonidealities"]
+        out["crossbar_options"] = dict(self.crossbar_options)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "HardwareConfig":
+        """Inverse of :meth:`to_dict`; unknown keys are errors naming the key.
+
+        Raises
+        ------
+        ParameterError
+            Unknown key or invalid value.
+        """
+        if not isinstance(data, dict):
+            raise ParameterError(f"HardwareConfig: expected a table (dict), got {data!r}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ParameterError(f"HardwareConfig: unknown key(s) {unknown}; allowed: {sorted(names)}")
+        kwargs = dict(data)
+        if kwargs.get("nonidealities"):
+            kwargs["nonidealities"] = CrossbarConfig.from_dict({"nonidealities": list(kwargs["nonidealities"])}).nonidealities
+        return cls(**kwargs)
+
+    def to_toml(self, path: str | Path | None = None) -> str:
+        """TOML text of :meth:`to_dict` (``None`` fields omitted); also written to ``path`` if given."""
+        data = self.to_dict()
+        if not data["crossbar_options"]:
+            del data["crossbar_options"]
+        if not data["nonidealities"]:
+            del data["nonidealities"]
+        text = dumps(data)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_toml(cls, source: str | Path) -> "HardwareConfig":
+        """Read from TOML text or a ``.toml`` file.
+
+        Raises
+        ------
+        ParameterError
+            Unreadable file, malformed TOML (file name and line) or invalid content.
+        """
+        name, text = "<string>", str(source)
+        if isinstance(source, Path) or (text.endswith(".toml") and "\n" not in text):
+            name = text
+            try:
+                text = Path(source).read_text()
+            except OSError as exc:
+                raise ParameterError(f"HardwareConfig: cannot read {name}: {exc}") from exc
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:  # the message carries "(at line N, column M)"
+            raise ParameterError(f"HardwareConfig: {name}: {exc}") from exc
+        return cls.from_dict(data)

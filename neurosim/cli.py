@@ -1,0 +1,139 @@
+"""The ``neurosim`` command: a thin layer over the public API.
+
+``neurosim compare`` runs the main job: train a small network in closed form on a benchmark task,
+map it to crossbars, run it digitally and on the hardware, print a summary table and write a
+report (JSON + PNG). Every number derives from ``--seed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurosim.errors import NeurosimError
+
+__all__ = ["main", "build_parser"]
+
+DEFAULT_DEVICE = "rram_softbounds_gong2018"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``neurosim`` command (sub-command ``compare``)."""
+    from neurosim.study.pipeline import CELL_KINDS
+    from neurosim.tasks import TASKS
+
+    parser = argparse.ArgumentParser(prog="neurosim", description="Memristive and neuromorphic hardware simulator.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    c = sub.add_parser(
+        "compare",
+        help="run a network digitally and on simulated crossbars and report where they diverge",
+        description=(
+            "Train a small recurrent network in closed form (random-weight reservoir + ridge-regression readout) "
+            "on a benchmark task, map its weights to crossbars, run the test sequence digitally and on the "
+            "hardware, print a summary table and write comparison.json and PNG plots to --out."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    c.add_argument("--cell", choices=CELL_KINDS, default="rnn", help="recurrent cell")
+    c.add_argument("--hidden", type=int, default=64, help="hidden units")
+    c.add_argument("--task", choices=sorted(TASKS), default="narma10",
+                   help="benchmark task (digits needs scikit-learn, optional)")
+    c.add_argument("--steps", type=int, default=500,
+                   help="length of the compared test sequence (the copy task's delay); training uses max(steps, 1000)")
+    c.add_argument("--device", default=DEFAULT_DEVICE,
+                   help="device card name (devices/*.toml) or path; 'ideal' for an ideal linear conductance")
+    c.add_argument("--read-mode", choices=("ideal", "device", "circuit"), default="device",
+                   help="crossbar read mode: exact conductances / + device non-idealities and converters / + wires (MNA)")
+    c.add_argument("--dac-bits", type=int, default=8, help="DAC resolution incl. sign; 0 = ideal converter")
+    c.add_argument("--adc-bits", type=int, default=8, help="ADC resolution incl. sign; 0 = ideal converter")
+    c.add_argument("--state-bits", type=int, default=0, help="hidden-state storage ADC bits; 0 = sample-and-hold (exact)")
+    c.add_argument("--activation", choices=("ideal", "amplifier", "pwl"), default="ideal",
+                   help="activation circuits: exact, saturating amplifier, piecewise linear")
+    c.add_argument("--tile", type=int, default=128, help="tile size (rows = columns)")
+    c.add_argument("--hardware", type=Path, default=None,
+                   help="HardwareConfig TOML file; overrides --device/--read-mode/--*-bits/--activation/--tile")
+    c.add_argument("--weights", type=Path, default=None,
+                   help=".npz state_dict to load into the cell (PyTorch names) instead of the random reservoir")
+    c.add_argument("--seed", type=int, default=0, help="root seed of data, weights and hardware randomness")
+    c.add_argument("--out", type=Path, default=Path("report"), help="report directory")
+    return parser
+
+
+def _hardware(args, input_range: float):
+    from neurosim.analog import HardwareConfig
+
+    if args.hardware is not None:
+        return HardwareConfig.from_toml(args.hardware)
+    bits = {n: (None if v == 0 else v) for n, v in (("dac", args.dac_bits), ("adc", args.adc_bits), ("state", args.state_bits))}
+    return HardwareConfig(
+        device=None if args.device in ("ideal", "none", "") else args.device,
+        tile_rows=args.tile, tile_cols=args.tile, read_mode=args.read_mode,
+        dac_bits=bits["dac"], adc_bits=bits["adc"], state_bits=bits["state"],
+        activation=args.activation, input_range=input_range, seed=args.seed,
+    )
+
+
+def _compare(args) -> int:
+    from neurosim.study import compare
+    from neurosim.study.pipeline import make_cell, make_task, train_network
+
+    t0 = time.perf_counter()
+    train = make_task(args.task, max(args.steps, 1000) if args.task in ("narma10", "mackey_glass", "sine") else args.steps,
+                      seed=args.seed, batch_size=256 if args.task in ("adding", "copy") else None)
+    test = make_task(args.task, args.steps, seed=args.seed + 1)
+    cell = make_cell(args.cell, train.n_inputs, args.hidden, output_size=train.n_outputs, seed=args.seed)
+    if args.weights is not None:
+        cell.load(args.weights)
+    net = train_network(cell, train)
+    input_range = float(max(np.max(np.abs(train.inputs)), np.max(np.abs(test.inputs)), 1e-12))
+    hw = _hardware(args, input_range)
+    result = compare(net.cell, hw, test.inputs, test.targets, readout=net.readout, mask=test.mask, kind=test.kind)
+    paths = result.save_report(args.out)
+    hw.to_toml(Path(args.out) / "hardware.toml")
+    elapsed = time.perf_counter() - t0
+    metric = "NRMSE" if test.kind == "regression" else "accuracy"
+    print(f"neurosim compare: {args.cell} (hidden {args.hidden}) on {args.task}, {test.n_steps} steps x {test.batch_size}")
+    print(f"hardware: device={hw.device or 'ideal'} mode={hw.read_mode} dac={hw.dac_bits} adc={hw.adc_bits} "
+          f"state={hw.state_bits} activation={hw.activation} seed={hw.seed}")
+    print(f"training ({metric}, digital): {net.train_metric:.4g}")
+    print(result.table())
+    print(f"report: {paths['json'].parent}  ({', '.join(p.name for p in paths.values())}, hardware.toml)  [{elapsed:.1f} s]")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``neurosim`` command; returns the process exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a usage or parameter error (message on stderr).
+
+    Examples
+    --------
+    >>> main(["--help"])  # doctest: +ELLIPSIS
+    usage: neurosim ...
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help or a usage error: argparse already printed
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return _compare(args)
+    except NeurosimError as exc:
+        print(f"neurosim {args.command}: error: {exc}", file=sys.stderr)
+        return 2

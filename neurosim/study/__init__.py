@@ -1,0 +1,6 @@
+"""Studies: analog vs digital comparisons and their reports."""
+
+from neurosim.study.compare import GATE_LABELS, Comparison, compare
+from neurosim.study.report import save_report
+
+__all__ = ["compare", "Comparison", "save_report", "GATE_LABELS"]

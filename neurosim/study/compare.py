@@ -1,0 +1,346 @@
+"""``compare``: run a cell digitally and on simulated hardware, and measure where they diverge."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from neurosim.analog.executor import AnalogCell, to_analog
+from neurosim.analog.hardware import HardwareConfig
+from neurosim.cells.base import RecurrentBase
+from neurosim.errors import ParameterError
+from neurosim.params import Param, check_array, check_params
+from neurosim.tasks.metrics import accuracy, nrmse, rmse
+
+__all__ = ["Comparison", "compare", "GATE_LABELS"]
+
+GATE_LABELS = {"LSTM": ("i", "f", "g", "o"), "GRU": ("r", "z", "n")}
+"""Names of the row blocks of stacked gate matrices (PyTorch's order)."""
+
+
+class _Recording:
+    """Mixin: keeps each layer-direction's hidden sequence (time, batch, H) of the last call."""
+
+    def _run_direction(self, p, x, states, suffix, reverse):
+        seqs, finals = super()._run_direction(p, x, states, suffix, reverse)
+        self._recorded[suffix] = np.array(seqs[-1], dtype=np.float64)  # SRNs return (y, h): h is last
+        return seqs, finals
+
+
+def _recording(cell: RecurrentBase) -> RecurrentBase:
+    rec = copy.copy(cell)
+    rec.__class__ = type("Recording" + type(cell).__name__, (_Recording, type(cell)), {})
+    rec._recorded = {}
+    return rec
+
+
+class _ReadProbe:
+    """Accumulates, per weight and gate block, the crossbar read error against the exact product."""
+
+    def __init__(self, cell: RecurrentBase):
+        self.labels = GATE_LABELS.get(type(cell).__name__)
+        self.hidden = cell.hidden_size
+        self.sq_err: dict[str, np.ndarray] = {}
+        self.sq_ref: dict[str, np.ndarray] = {}
+        self.count: dict[str, int] = {}
+
+    def _blocks(self, rows: int) -> int:
+        if self.labels and rows == len(self.labels) * self.hidden:
+            return len(self.labels)
+        return 1
+
+    def __call__(self, name: str, W: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
+        exact = np.asarray(X, np.float64).reshape(-1, X.shape[-1]) @ np.asarray(W, np.float64).T
+        err = np.asarray(Y, np.float64).reshape(exact.shape) - exact
+        nb = self._blocks(W.shape[0])
+        e = (err**2).reshape(err.shape[0], nb, -1).sum(axis=(0, 2))
+        r = (exact**2).reshape(exact.shape[0], nb, -1).sum(axis=(0, 2))
+        self.sq_err[name] = self.sq_err.get(name, 0) + e
+        self.sq_ref[name] = self.sq_ref.get(name, 0) + r
+        self.count[name] = self.count.get(name, 0) + err.size
+
+    def result(self) -> dict[str, dict[str, dict[str, float]]]:
+        out = {}
+        for name, e in self.sq_err.items():
+            nb = len(e)
+            labels = self.labels if nb > 1 else ("all",)
+            per = self.count[name] / nb
+            out[name] = {
+                lab: {
+                    "rmse": float(np.sqrt(e[i] / per)),
+                    "relative": float(np.sqrt(e[i] / self.sq_ref[name][i])) if self.sq_ref[name][i] > 0 else 0.0,
+                }
+                for i, lab in enumerate(labels)
+            }
+        return out
+
+
+def _split(result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(output sequence, hidden sequence) of a cell's return value."""
+    first = result[0]
+    if isinstance(first, tuple):  # Elman/Jordan: ((y, h), state)
+        return first[0], first[1]
+    return first, first
+
+
+def _time_major(cell: RecurrentBase, a: np.ndarray, batched: bool) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if not batched:
+        return a[:, None, :]
+    return a.transpose(1, 0, 2) if cell.batch_first else a
+
+
+def _per_step(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RMSE and max |.| over everything but the time axis of (time, batch, features)."""
+    flat = diff.reshape(diff.shape[0], -1)
+    return np.sqrt(np.mean(flat**2, axis=1)), np.max(np.abs(flat), axis=1)
+
+
+def _divergence(err: np.ndarray, scale: float, threshold: float) -> dict:
+    """Growth rate of the error over the sequence, and when it crosses ``threshold * scale``."""
+    T = err.size
+    k = max(1, T // 10)
+    first, last = float(np.mean(err[:k])), float(np.mean(err[-k:]))
+    pos = err > 0
+    if pos.sum() >= 2:
+        t = np.arange(T)[pos]
+        rate = float(np.polyfit(t, np.log(err[pos]), 1)[0])
+    else:
+        rate = 0.0
+    above = np.nonzero(err > threshold * scale)[0]
+    return {
+        "growth_rate_per_step": rate,
+        "error_first_10pct": first,
+        "error_last_10pct": last,
+        "ratio_last_to_first": (last / first) if first > 0 else None,
+        "threshold": threshold * scale,
+        "first_step_above_threshold": int(above[0]) if above.size else None,
+    }
+
+
+@dataclasses.dataclass
+class Comparison:
+    """Result of :func:`compare`: per-step errors, divergence, task metric and hardware cost.
+
+    Attributes
+    ----------
+    cell : str
+        ``repr`` of the digital cell.
+    hardware : dict
+        ``HardwareConfig.to_dict()``.
+    step_hidden_rmse, step_hidden_max : ndarray, shape (time,)
+        RMSE and max |analog - digital| of the hidden states (all layers and directions) per step.
+    step_output_rmse, step_output_max : ndarray, shape (time,)
+        The same for the output (the readout's prediction when a readout is given).
+    layer_step_rmse : dict of str to ndarray
+        Hidden-state RMSE per step for each layer and direction (``"_l0"``, ``"_l1_reverse"``).
+    read_error : dict
+        Per weight and gate block: RMSE and relative RMSE of the crossbar reads against the exact
+        product of the same (stored, converted) inputs, accumulated over the sequence.
+    divergence : dict
+        Growth of the hidden-state error over the sequence (see :func:`compare`).
+    metric : dict or None
+        ``{"name", "digital", "analog"}`` when targets were given (NRMSE or accuracy).
+    cost : dict
+        Energy (J), latency (s) and area (m^2) totals of the analog run, and per crossbar.
+    traces : dict
+        ``digital``, ``analog`` (and ``target``) outputs of batch entry 0, up to 4 features, (time, k).
+    """
+
+    cell: str
+    hardware: dict
+    step_hidden_rmse: np.ndarray
+    step_hidden_max: np.ndarray
+    step_output_rmse: np.ndarray
+    step_output_max: np.ndarray
+    layer_step_rmse: dict
+    read_error: dict
+    divergence: dict
+    metric: dict | None
+    cost: dict
+    traces: dict
+
+    def summary(self) -> dict:
+        """Scalar figures: final and mean errors, metric, energy and latency."""
+        out = {
+            "hidden_rmse_mean": float(np.mean(self.step_hidden_rmse)),
+            "hidden_rmse_final": float(self.step_hidden_rmse[-1]),
+            "hidden_max": float(np.max(self.step_hidden_max)),
+            "output_rmse_mean": float(np.mean(self.step_output_rmse)),
+            "output_max": float(np.max(self.step_output_max)),
+            "growth_rate_per_step": self.divergence["growth_rate_per_step"],
+            "energy_read_J": float(self.cost["total"].get("e_read", 0.0)),
+            "energy_program_J": float(self.cost["total"].get("e_program", 0.0)),
+            "latency_read_s": float(self.cost["total"].get("t_read", 0.0)),
+        }
+        if self.metric is not None:
+            out[f"{self.metric['name']}_digital"] = self.metric["digital"]
+            out[f"{self.metric['name']}_analog"] = self.metric["analog"]
+        return out
+
+    def table(self) -> str:
+        """The summary as an aligned two-column text table."""
+        rows = self.summary()
+        width = max(len(k) for k in rows)
+        return "\n".join(f"{k:<{width}}  {v:.6g}" for k, v in rows.items())
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data (arrays as lists)."""
+
+        def plain(v):
+            if isinstance(v, np.ndarray):
+                return v.tolist()
+            if isinstance(v, dict):
+                return {str(k): plain(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [plain(x) for x in v]
+            if isinstance(v, (np.floating, np.integer)):
+                return v.item()
+            return v
+
+        data = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        data["summary"] = self.summary()
+        return data
+
+    def save_report(self, directory) -> dict:
+        """Write ``comparison.json`` and PNG plots into ``directory``; see :func:`neurosim.study.save_report`."""
+        from neurosim.study.report import save_report
+
+        return save_report(self, directory)
+
+
+_PARAMS = {"divergence_threshold": Param("real", low=0, low_open=True)}
+
+
+def compare(
+    cell: RecurrentBase,
+    hardware: HardwareConfig | None = None,
+    inputs=None,
+    targets=None,
+    *,
+    hx=None,
+    readout=None,
+    mask=None,
+    kind: str = "regression",
+    divergence_threshold: float = 0.1,
+) -> Comparison:
+    r"""Run ``cell`` digitally and on ``hardware``, and compare step by step.
+
+    Errors are analog minus digital. Per step :math:`t`:
+
+    .. math::
+
+        \mathrm{RMSE}_t = \sqrt{\tfrac{1}{BF}\textstyle\sum_{b,f} (h^{a}_{t,b,f} - h^{d}_{t,b,f})^2},
+        \qquad \max_t = \max_{b,f} |h^{a}_{t,b,f} - h^{d}_{t,b,f}|
+
+    over every layer and direction (hidden) and over the output. Divergence: the exponential growth
+    rate :math:`\lambda` of a least-squares fit :math:`\log \mathrm{RMSE}_t \approx c + \lambda t`,
+    the mean error over the first and last 10 % of the steps, and the first step where the hidden
+    RMSE exceeds ``divergence_threshold`` times the RMS of the digital hidden states. Task metric:
+    NRMSE (RMSE / std of the target) for regression, accuracy for classification.
+
+    Parameters
+    ----------
+    cell : RecurrentBase
+        The digital cell (an analog cell is replaced by its digital twin).
+    hardware : HardwareConfig, optional
+        Default: ideal hardware.
+    inputs : array_like
+        Input as the cell takes it (``(time, batch, in)``, batch_first or unbatched).
+    targets : array_like, optional
+        Targets of the output (or of the readout's prediction), time-major ``(time, batch, out)``.
+    hx : optional
+        Initial state, as the cell takes it.
+    readout : object with ``predict``, optional
+        A trained readout (e.g. :class:`~neurosim.tasks.RidgeReadout`) applied digitally to the
+        cell's output; the output error and the metric are then about its prediction.
+    mask : array_like of bool, optional
+        Scored steps (time, batch) for the metric.
+    kind : {"regression", "classification"}
+        Which metric.
+    divergence_threshold : float
+        Relative error that counts as diverged.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    ParameterError
+        Bad arguments, or targets whose shape does not match the prediction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurosim.cells import RNN
+    >>> from neurosim.analog import HardwareConfig
+    >>> rnn = RNN(2, 4, dtype=np.float64, seed=0)
+    >>> x = np.random.default_rng(0).uniform(-1, 1, size=(6, 3, 2))
+    >>> result = compare(rnn, HardwareConfig(), x)
+    >>> bool(result.step_hidden_max.max() < 1e-12)
+    True
+    """
+    p = check_params("compare", {**_PARAMS, "kind": Param("choice", choices=("regression", "classification"))},
+                     dict(divergence_threshold=divergence_threshold, kind=kind))
+    if not isinstance(cell, RecurrentBase):
+        raise ParameterError(f"compare: cell must be a neurosim.cells cell, got {type(cell).__name__}")
+    if inputs is None:
+        raise ParameterError("compare: inputs must be an array of input sequences, got None")
+    digital = cell.digital() if isinstance(cell, AnalogCell) else cell
+    hardware = HardwareConfig() if hardware is None else hardware
+    analog = to_analog(digital, hardware)
+
+    dig = _recording(digital)
+    ana = _recording(analog)
+    probe = _ReadProbe(digital)
+    ana._probe = probe
+    res_d = dig(inputs, hx)
+    res_a = ana(inputs, hx)
+    batched = np.ndim(inputs) == 3
+
+    out_d, hid_d = (_time_major(digital, a, batched) for a in _split(res_d))
+    out_a, hid_a = (_time_major(digital, a, batched) for a in _split(res_a))
+    if readout is not None:
+        out_d, out_a = readout.predict(out_d), readout.predict(out_a)
+
+    keys = list(dig._recorded)
+    hd = np.concatenate([dig._recorded[k] for k in keys], axis=-1)
+    ha = np.concatenate([ana._recorded[k] for k in keys], axis=-1)
+    hid_rmse, hid_max = _per_step(ha - hd)
+    out_rmse, out_max = _per_step(out_a - out_d)
+    layer = {k: _per_step(ana._recorded[k] - dig._recorded[k])[0] for k in keys}
+    scale = float(np.sqrt(np.mean(hd**2))) or 1.0
+
+    metric = None
+    traces = {"digital": out_d[:, 0, :4], "analog": out_a[:, 0, :4]}
+    if targets is not None:
+        tg = check_array("compare", "targets", targets, ndim=3)
+        if tg.shape != out_d.shape:
+            raise ParameterError(
+                f"compare: targets must have the shape of the {'prediction' if readout is not None else 'output'} "
+                f"{out_d.shape} (time, batch, features), got {tg.shape}"
+            )
+        fn, name = (nrmse, "nrmse") if p["kind"] == "regression" else (accuracy, "accuracy")
+        metric = {"name": name, "digital": fn(out_d, tg, mask), "analog": fn(out_a, tg, mask)}
+        if name == "nrmse":
+            metric["rmse_digital"], metric["rmse_analog"] = rmse(out_d, tg, mask), rmse(out_a, tg, mask)
+        traces["target"] = tg[:, 0, :4]
+
+    return Comparison(
+        cell=repr(digital),
+        hardware=hardware.to_dict(),
+        step_hidden_rmse=hid_rmse,
+        step_hidden_max=hid_max,
+        step_output_rmse=out_rmse,
+        step_output_max=out_max,
+        layer_step_rmse=layer,
+        read_error=probe.result(),
+        divergence=_divergence(hid_rmse, scale, p["divergence_threshold"]),
+        metric=metric,
+        cost=ana.cost(),
+        traces=traces,
+    )

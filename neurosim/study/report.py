@@ -1,0 +1,122 @@
+"""Report writer: a comparison as JSON numbers and PNG plots (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from neurosim.errors import ParameterError
+
+__all__ = ["save_report"]
+
+
+def _finite_json(value):
+    """JSON has no NaN/inf: write them as null so every reader can parse the file."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_json(v) for v in value]
+    return value
+
+
+def save_report(comparison, directory) -> dict:
+    """Write ``comparison.json`` and three PNG figures into ``directory`` (created if missing).
+
+    Figures: ``error_vs_step.png`` (hidden and output RMSE and max per step, and per layer),
+    ``traces.png`` (analog vs digital output of batch entry 0, with the target),
+    ``error_per_gate.png`` (relative crossbar read error per weight and gate block).
+    The JSON holds every number of the comparison (no timings or dates), so the same seed gives
+    byte-identical JSON.
+
+    .. math:: \\text{report} = \\{\\mathrm{RMSE}_t, \\max_t, \\lambda, \\text{metric}, E, t\\}
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`neurosim.compare`.
+    directory : str or path-like
+        Output folder.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"json": ..., "error_vs_step": ..., "traces": ..., "error_per_gate": ...}``.
+
+    Raises
+    ------
+    ParameterError
+        ``directory`` exists and is not a folder, or cannot be created.
+    """
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, FileExistsError) as exc:
+        raise ParameterError(f"save_report: directory {str(out)!r} cannot be created: {exc}") from exc
+    data = _finite_json(comparison.to_dict())
+    paths = {"json": out / "comparison.json"}
+    paths["json"].write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    steps = np.arange(len(comparison.step_hidden_rmse))
+    tiny = np.finfo(float).tiny
+
+    # 1. error vs step
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+    ax[0].semilogy(steps, comparison.step_hidden_rmse + tiny, label="hidden RMSE")
+    ax[0].semilogy(steps, comparison.step_hidden_max + tiny, "--", label="hidden max")
+    ax[0].semilogy(steps, comparison.step_output_rmse + tiny, label="output RMSE")
+    ax[0].semilogy(steps, comparison.step_output_max + tiny, ":", label="output max")
+    ax[0].set(xlabel="time step", ylabel="|analog - digital|", title="error vs time step")
+    ax[0].legend(fontsize=8)
+    for key, err in comparison.layer_step_rmse.items():
+        ax[1].semilogy(steps, np.asarray(err) + tiny, label=key.lstrip("_"))
+    ax[1].set(xlabel="time step", ylabel="hidden RMSE", title="per layer / direction")
+    ax[1].legend(fontsize=8)
+    fig.tight_layout()
+    paths["error_vs_step"] = out / "error_vs_step.png"
+    fig.savefig(paths["error_vs_step"], dpi=90)
+    plt.close(fig)
+
+    # 2. traces
+    tr = comparison.traces
+    k = tr["digital"].shape[1]
+    fig, axes = plt.subplots(k, 1, figsize=(10, 2.2 * k), squeeze=False)
+    for j in range(k):
+        a = axes[j, 0]
+        if "target" in tr:
+            a.plot(steps, tr["target"][:, j], color="0.7", lw=3, label="target")
+        a.plot(steps, tr["digital"][:, j], label="digital")
+        a.plot(steps, tr["analog"][:, j], "--", label="analog")
+        a.set(ylabel=f"output {j}")
+    axes[0, 0].legend(fontsize=8, loc="upper right")
+    axes[0, 0].set_title("analog vs digital (batch entry 0)")
+    axes[-1, 0].set_xlabel("time step")
+    fig.tight_layout()
+    paths["traces"] = out / "traces.png"
+    fig.savefig(paths["traces"], dpi=90)
+    plt.close(fig)
+
+    # 3. error per weight / gate
+    labels, values = [], []
+    for name, gates in comparison.read_error.items():
+        for gate, e in gates.items():
+            labels.append(name if gate == "all" else f"{name}[{gate}]")
+            values.append(e["relative"])
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(labels) + 2), 4))
+    ax.bar(range(len(labels)), values)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set(ylabel="relative read error", title="crossbar read error per weight / gate")
+    fig.tight_layout()
+    paths["error_per_gate"] = out / "error_per_gate.png"
+    fig.savefig(paths["error_per_gate"], dpi=90)
+    plt.close(fig)
+    return paths

@@ -57,6 +57,12 @@ programmed with ``W``), reusing the cell's equations unchanged::
 The pure step functions take the same hooks as their ``ops`` argument (any object with these
 methods; ``cell`` itself works).
 
+*Fast path.* While none of the three hooks is overridden, ``RNN``, ``LSTM`` and ``GRU`` run the
+fused digital runners of :mod:`neurosim.cells.fast` (same equations; state kept as
+``(hidden, batch)`` so the recurrent product is ``W_hh @ h``; sigmoid as a halved tanh). Overriding
+any hook switches the cell to the generic runner, which routes every product and activation through
+the hooks; the tests check both runners against each other and against PyTorch.
+
 Examples
 --------
 >>> import numpy as np

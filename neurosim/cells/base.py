@@ -124,6 +124,12 @@ class RecurrentBase:
         """Activation hook (``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``). Override to replace."""
         return DIGITAL.activation(kind, x, out)
 
+    def _hooks_are_digital(self) -> bool:
+        """True when no hook is overridden, so a runner may use a fused digital fast path."""
+        cls = type(self)
+        return (cls.matmul is RecurrentBase.matmul and cls.activation is RecurrentBase.activation
+                and cls.scale is RecurrentBase.scale)
+
     # ------------------------------------------------------------------ parameters
     def direction_params(self, layer: int = 0, direction: int = 0) -> dict[str, np.ndarray]:
         """The live parameters of one layer and direction under their generic names.

@@ -1,10 +1,12 @@
 """``RNN``, ``LSTM`` and ``GRU`` with PyTorch's constructor, call, return values and parameter names.
 
 Each cell has a pure step function (``rnn_step``, ``lstm_step``, ``gru_step``) of
-``(params, x_t, state)`` for training code, and a fast sequence runner that computes the input
+``(params, x_t, state)`` for training code, and a sequence runner that computes the input
 projection of all time steps in one GEMM and then runs one recurrent GEMM plus in-place element-wise
-work per step, in preallocated buffers. Both share the element-wise equations and both go through
-the ``matmul``/``activation`` hooks described in :mod:`neurosim.cells`.
+work per step, in preallocated buffers. The step functions and the runner share the element-wise
+equations (``_lstm_pointwise``, ``_gru_pointwise``) and go through the ``matmul``/``activation``
+hooks described in :mod:`neurosim.cells`. When no hook is overridden (plain digital use), the
+runners of :mod:`neurosim.cells.fast` compute the same equations in a transposed, fused layout.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim.cells import fast
 from neurosim.cells.base import COMMON_PARAMS, RecurrentBase
 from neurosim.cells.ops import DIGITAL
 from neurosim.errors import ParameterError
@@ -51,6 +54,10 @@ def _input_projection(ops, p: dict, x: np.ndarray, suffix: str, fold_hh: slice |
             b[fold_hh] += p["bias_hh"][fold_hh]
             gx += b
     return gx
+
+
+def _summed_bias(p: dict) -> np.ndarray | None:
+    return p["bias_ih"] + p["bias_hh"] if "bias_ih" in p else None
 
 
 def _steps(T: int, reverse: bool) -> range:
@@ -173,6 +180,9 @@ class RNN(RecurrentBase):
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (h,) = states
+        if self._hooks_are_digital():
+            out, h_n = fast.rnn_sequence(p["weight_ih"], p["weight_hh"], _summed_bias(p), x, h, self.nonlinearity, reverse)
+            return (out,), (h_n,)
         T, B, _ = x.shape
         gx = _input_projection(self, p, x, suffix, slice(None) if self.bias else None)
         out = np.empty((T, B, self.hidden_size), dtype=self.dtype)
@@ -311,6 +321,9 @@ class LSTM(RecurrentBase):
 
     def _run_direction(self, p, x, states, suffix, reverse):
         h, c = states
+        if self._hooks_are_digital():
+            out, h_n, c_n = fast.lstm_sequence(p["weight_ih"], p["weight_hh"], _summed_bias(p), x, h, c, reverse)
+            return (out,), (h_n, c_n)
         T, B, _ = x.shape
         H = self.hidden_size
         gx = _input_projection(self, p, x, suffix, slice(None) if self.bias else None)
@@ -436,6 +449,9 @@ class GRU(RecurrentBase):
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (h,) = states
+        if self._hooks_are_digital():
+            out, h_n = fast.gru_sequence(p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh"), x, h, reverse)
+            return (out,), (h_n,)
         T, B, _ = x.shape
         H = self.hidden_size
         gi = _input_projection(self, p, x, suffix, slice(0, 2 * H) if self.bias else None)

@@ -61,8 +61,8 @@ def _read_file(path: str, where: Statement | None) -> str:
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-    except OSError as exc:
-        msg = f"cannot read {path!r}: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:  # ValueError: embedded NUL in the name
+        msg = f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}"
         raise (where.error(msg) if where else SpiceSyntaxError(msg, path, None)) from None
     try:
         return data.decode("utf-8")
@@ -84,6 +84,8 @@ def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, wher
             name = parts[1].strip().strip("'\"")
             if not name:
                 raise st.error(".include needs a file name")
+            if "\x00" in name:
+                raise st.error(f"bad file name {name!r}")
             target = os.path.realpath(os.path.join(base_dir, os.path.expanduser(name)))
             if target in stack:
                 raise st.error(f"include cycle: {name!r} is already being read")

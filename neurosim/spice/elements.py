@@ -11,7 +11,7 @@ V, I   ``Vname n+ n- [[DC] value] [AC mag [phase]] [PWL(t v ...) | PULSE(v1 v2 t
        | SIN(vo va freq [td [theta [phase]]])]``; without a DC value the time-0 value is used (as
        ngspice does)
 E      ``Ename n+ n- nc+ nc- gain``
-D      ``Dname anode cathode model [area]`` with ``.model model D (IS= N= RS=)``; ``area`` scales
+D      ``Dname anode cathode model [area=a]`` with ``.model model D (IS= N= RS=)``; ``area`` scales
        IS up and RS down
 B      only the smooth switch written by :func:`neurosim.spice.write_spice`
 =====  ======================================================================================
@@ -184,8 +184,7 @@ def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st:
         nodes = [node(t) for t in toks[1:5]]
         net.add_vcvs(name, *nodes, value_of(toks[5], scope, st))
     elif letter == "d":
-        _need(toks, 4, "Dname anode cathode model [area]", st)
-        _no_extra(toks, 5, st)
+        _need(toks, 4, "Dname anode cathode model [area=a]", st)
         card = models.get(toks[3].lower())
         if card is None:
             raise st.error(f"unknown diode model {toks[3]!r}")
@@ -195,7 +194,10 @@ def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st:
         unknown = sorted(set(params) - {"is", "n", "rs"})
         if unknown:
             raise card.where.error(f"diode model parameter(s) {unknown} not supported (supported: is, n, rs)")
-        area = value_of(toks[4], scope, st) if len(toks) > 4 else 1.0
+        if len(toks) == 5:  # SPICE3 positional area (ngspice-39 itself wants area=)
+            area = value_of(toks[4], scope, st)
+        else:
+            area = _keyword(toks, 4, ("area",), scope, st).get("area", 1.0)
         if not area > 0:
             raise st.error(f"diode area must be > 0, got {area!r}")
         net.add_diode(name, node(toks[1]), node(toks[2]), params.get("is", 1e-14) * area, params.get("n", 1.0),

@@ -151,6 +151,8 @@ class _Flattener:
                     scope[name] = evaluate(expr, scope, st)
                 continue
             toks = tokenize(st.text, st)
+            if not toks or toks[0] in "()=":
+                raise st.error(f"cannot read {st.text!r} as an element line")
             name = prefix + toks[0]
             low = name.lower()
             if low in self.names:

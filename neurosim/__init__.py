@@ -40,4 +40,5 @@ from neurosim.devices import (
 from neurosim.netlist import PWL, Netlist, Pulse, Sine, Subcircuit, crossbar_netlist
 from neurosim.solve import LinearSolver, dc, quasistatic, transient
 # --- crossbar (issue 5) ---
+from neurosim.crossbar import ADC, DAC, CostModel, Crossbar, CrossbarConfig, Programming  # noqa: E402
 # --- analog / study / tasks (issue 6) ---

@@ -160,6 +160,9 @@ def test_load_state_dict_errors_name_key_and_shapes():
     nan = dict(sd, bias_ih_l0=np.full(16, np.nan))
     with pytest.raises(ParameterError, match=re.escape("LSTM: state_dict['bias_ih_l0'] must be finite")):
         net.load_state_dict(nan)
+    huge = dict(sd, bias_ih_l0=np.full(16, 1e300))  # finite in float64, inf in the cell's float32
+    with pytest.raises(ParameterError, match=re.escape("LSTM: state_dict['bias_ih_l0'] must be finite")):
+        net.load_state_dict(huge)
     with pytest.raises(ParameterError, match="state_dict must be a mapping"):
         net.load_state_dict([1, 2])
     # a failed load changes nothing

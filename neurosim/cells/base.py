@@ -203,7 +203,9 @@ class RecurrentBase:
         for k in expected:
             if k not in state_dict:
                 continue
-            new[k] = check_array(owner, f"state_dict[{k!r}]", _to_numpy(state_dict[k]), shape=expected[k], dtype=self.dtype)
+            with np.errstate(over="ignore"):  # values beyond float32's range become inf and are refused
+                new[k] = check_array(owner, f"state_dict[{k!r}]", _to_numpy(state_dict[k]), shape=expected[k],
+                                     dtype=self.dtype)
         for k, v in new.items():
             self.params[k] = np.ascontiguousarray(v).copy()
         return IncompatibleKeys(missing, unexpected)

@@ -31,7 +31,7 @@ def all_cells(**kw):
         (lambda: RNN(3, 4, num_layers=0), "RNN: num_layers must be an integer >= 1, got 0"),
         (lambda: RNN(3, 4, nonlinearity="sigmoid"), "RNN: nonlinearity must be one of 'tanh', 'relu', got 'sigmoid'"),
         (lambda: LSTM(3, 4, dropout=0.5), "LSTM: dropout must be 0"),
-        (lambda: LSTM(3, 4, proj_size=2), "LSTM: proj_size must be 0 (LSTM projections are not implemented), got 2"),
+        (lambda: LSTM(3, 4, proj_size=4), "LSTM: proj_size must be an integer in [0, hidden_size - 1] = [0, 3], got 4"),
         (lambda: LSTM(3, 4, proj_size=-1), "LSTM: proj_size must be an integer >= 0, got -1"),
         (lambda: GRU(3, 4, batch_first="yes"), "GRU: batch_first must be a bool, got 'yes'"),
         (lambda: RNN(3, 4, dtype=np.int32), "RNN: dtype must be float32, float64 or None"),

@@ -205,3 +205,28 @@ def test_generic_runner_matches_torch_too(kind, dtype, rng):
         x = rng.standard_normal((T, B, 4)).astype(dtype)
         hx = initial_state(kind, rng, (4, B, 5), dtype)
         assert max_diff(*run_both(ours, ref, x, hx)) <= TOL[dtype]
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("num_layers, bidirectional, batch_first", [(1, False, False), (2, True, True)])
+def test_lstm_with_projection_matches_torch(num_layers, bidirectional, batch_first, dtype, rng):
+    ours, ref = make_pair("lstm", dtype, 4, 6, num_layers=num_layers, bidirectional=bidirectional,
+                          batch_first=batch_first, proj_size=3)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    D = 2 if bidirectional else 1
+    B, T = 2, 9
+    x = rng.standard_normal((B, T, 4) if batch_first else (T, B, 4)).astype(dtype)
+    hx = (rng.uniform(-1, 1, (num_layers * D, B, 3)).astype(dtype), rng.uniform(-1, 1, (num_layers * D, B, 6)).astype(dtype))
+    got, want = run_both(ours, ref, x, hx)
+    assert got[0].shape[-1] == 3 * D and got[1][0].shape[-1] == 3 and got[1][1].shape[-1] == 6
+    assert max_diff(got, want) <= TOL[dtype]
+    # the pure step function with the projection
+    p = ours.direction_params(0, 0)
+    with torch.no_grad():
+        cell = torch.nn.LSTM(4, 6, proj_size=3, dtype=TORCH_DTYPE[dtype])
+        cell.load_state_dict({g + "_l0": torch.from_numpy(a) for g, a in p.items()})
+        x1 = np.ascontiguousarray(x[:, 0] if batch_first else x[0])
+        h1, c1 = cells.lstm_step(p, x1, (hx[0][0], hx[1][0]))
+        _, (th, tc) = cell(torch.from_numpy(x1[None]), (torch.from_numpy(hx[0][:1]), torch.from_numpy(hx[1][:1])))
+    assert max(np.abs(h1 - th[0].numpy()).max(), np.abs(c1 - tc[0].numpy()).max()) <= TOL[dtype]

@@ -232,11 +232,12 @@ def lstm_step(params: dict, x_t: np.ndarray, state: tuple, ops=DIGITAL, suffix: 
     Parameters
     ----------
     params : dict
-        ``weight_ih (4H, I)``, ``weight_hh (4H, H)``, optionally ``bias_ih``, ``bias_hh (4H,)``; rows
-        in gate order i, f, g, o.
+        ``weight_ih (4H, I)``, ``weight_hh (4H, R)``, optionally ``bias_ih``, ``bias_hh (4H,)``; rows
+        in gate order i, f, g, o. With a projection, ``weight_hr (R, H)`` and
+        :math:`h_t = W_{hr} (o_t \\odot \\tanh(c_t))`; otherwise ``R = H``.
     x_t : ndarray, shape (batch, I)
     state : tuple of ndarray
-        ``(h, c)``, each ``(batch, H)``.
+        ``(h (batch, R), c (batch, H))``.
     ops : object with ``matmul`` and ``activation``
     suffix : str
         Appended to the names passed to the hooks.
@@ -252,6 +253,8 @@ def lstm_step(params: dict, x_t: np.ndarray, state: tuple, ops=DIGITAL, suffix: 
     c = np.array(c, copy=True)
     h_out = np.empty_like(c)
     _lstm_pointwise(ops, gates, c, h_out, np.empty_like(c))
+    if "weight_hr" in params:  # projection (proj_size > 0)
+        h_out = ops.matmul("weight_hr" + suffix, params["weight_hr"], h_out)
     return h_out, c
 
 
@@ -269,7 +272,9 @@ class LSTM(RecurrentBase):
     input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype, seed
         As for :class:`RNN`. ``weight_ih_l{k}`` has shape ``(4H, I_k)``, gate order i, f, g, o.
     proj_size : int
-        Must be 0 (LSTM projections are not implemented).
+        If > 0, the LSTM with projections of PyTorch: :math:`h_t = W_{hr} (o_t \\odot \\tanh(c_t))`
+        with ``weight_hr_l{k}`` of shape ``(proj_size, H)``; ``h`` then has ``proj_size`` features
+        (outputs, ``h_0``, ``h_n``, ``weight_hh`` columns and the next layer's input), ``c`` keeps ``H``.
 
     Raises
     ------
@@ -299,21 +304,29 @@ class LSTM(RecurrentBase):
                  bidirectional=False, proj_size=0, device=None, dtype=None, *, seed=None):
         owner = type(self).__name__
         _check_torch_extras(owner, dropout, device)
-        proj_size = self._params["proj_size"].check(owner, "proj_size", proj_size)
-        if proj_size > 0:
-            raise ParameterError(f"{owner}: proj_size must be 0 (LSTM projections are not implemented), got {proj_size}")
         self.dropout = 0.0
         self._setup(dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bias=bias,
                          batch_first=batch_first, bidirectional=bidirectional, proj_size=proj_size), dtype, seed)
+        if self.proj_size >= self.hidden_size:
+            raise ParameterError(
+                f"{owner}: proj_size must be an integer in [0, hidden_size - 1] = [0, {self.hidden_size - 1}], "
+                f"got {self.proj_size}"
+            )
 
     def _direction_shapes(self, layer):
-        return _torch_shapes(4, self.hidden_size, self._layer_input_size(layer), self.bias)
+        H, R = self.hidden_size, self._out_size()
+        shapes = [("weight_ih", (4 * H, self._layer_input_size(layer))), ("weight_hh", (4 * H, R))]
+        if self.bias:
+            shapes += [("bias_ih", (4 * H,)), ("bias_hh", (4 * H,))]
+        if self.proj_size:
+            shapes.append(("weight_hr", (R, H)))
+        return shapes
 
     def _state_sizes(self):
-        return (self.hidden_size, self.hidden_size)
+        return (self._out_size(), self.hidden_size)
 
     def _out_size(self):
-        return self.hidden_size
+        return self.proj_size or self.hidden_size
 
     def step(self, x_t, state, layer=0, direction=0):
         """One step of one layer and direction with the cell's parameters and hooks (see :func:`lstm_step`)."""
@@ -321,7 +334,7 @@ class LSTM(RecurrentBase):
 
     def _run_direction(self, p, x, states, suffix, reverse):
         h, c = states
-        if self._hooks_are_digital():
+        if self._hooks_are_digital() and not self.proj_size:
             out, h_n, c_n = fast.lstm_sequence(p["weight_ih"], p["weight_hh"], _summed_bias(p), x, h, c, reverse)
             return (out,), (h_n, c_n)
         T, B, _ = x.shape
@@ -332,6 +345,16 @@ class LSTM(RecurrentBase):
         gates = np.empty((B, 4 * H), dtype=self.dtype)
         tmp = np.empty((B, H), dtype=self.dtype)
         W_hh, name = p["weight_hh"], "weight_hh" + suffix
+        if self.proj_size:
+            out = np.empty((T, B, self.proj_size), dtype=self.dtype)
+            h_full = np.empty((B, H), dtype=self.dtype)
+            W_hr, name_hr = p["weight_hr"], "weight_hr" + suffix
+            for t in _steps(T, reverse):
+                g = self.matmul(name, W_hh, h, out=gates)
+                g += gx[t]
+                _lstm_pointwise(self, g, c, h_full, tmp)
+                h = self.matmul(name_hr, W_hr, h_full, out=out[t])
+            return (out,), (h, c)
         for t in _steps(T, reverse):
             g = self.matmul(name, W_hh, h, out=gates)
             g += gx[t]

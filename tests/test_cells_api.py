@@ -326,3 +326,22 @@ def test_scale_hook_of_indrnn(rng):
     b.params["weight_hh_l0"][:] = 0
     x = rng.standard_normal((5, 2, 3))
     np.testing.assert_array_equal(a(x)[0], b(x)[0])
+
+
+def test_digital_ops(rng):
+    from neurosim.cells.ops import DIGITAL, activation, sigmoid
+
+    W, X = rng.standard_normal((5, 3)), rng.standard_normal((4, 2, 3))
+    want = np.einsum("oi,tbi->tbo", W, X)
+    np.testing.assert_allclose(DIGITAL.matmul("w", W, X), want, rtol=1e-13, atol=1e-13)
+    for out in (np.empty((4, 2, 5)), np.empty((2, 4, 5)).transpose(1, 0, 2)):  # contiguous or not
+        assert DIGITAL.matmul("w", W, X, out=out) is out
+        np.testing.assert_allclose(out, want, rtol=1e-13, atol=1e-13)
+    z = np.linspace(-30, 30, 601)
+    np.testing.assert_allclose(sigmoid(z), 1 / (1 + np.exp(-z)), rtol=0, atol=3e-16)
+    z32 = z.astype(np.float32)
+    assert np.abs(sigmoid(z32) - 1 / (1 + np.exp(-z))).max() <= 2e-7
+    with pytest.raises(ParameterError, match="activation: kind must be one of 'tanh', 'sigmoid', 'relu', 'identity', got 'gelu'"):
+        activation("gelu", z)
+    y = z.copy()
+    assert activation("identity", z, out=y) is y and np.array_equal(y, z)

@@ -153,7 +153,7 @@ class DigitalOps:
         -------
         ndarray, shape (..., out_features)
         """
-        if X.ndim > 2 and X.flags.c_contiguous:
+        if X.ndim > 2 and X.flags.c_contiguous and (out is None or out.flags.c_contiguous):
             # one (time*batch, in) GEMM instead of numpy's loop over the leading dimension
             Y = np.matmul(X.reshape(-1, X.shape[-1]), W.T, out=None if out is None else out.reshape(-1, W.shape[0]))
             return Y.reshape(X.shape[:-1] + (W.shape[0],)) if out is None else out

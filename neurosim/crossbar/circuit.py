@@ -93,7 +93,7 @@ class CellPhysics:
     device: object = None
     state: np.ndarray | None = None
     g_access: np.ndarray | None = None
-    i_s: float = 1e-12
+    i_s: float = 1e-15
     n: float = 1.0
 
     @property
@@ -436,7 +436,7 @@ class TileCircuit:
         V = np.atleast_2d(np.asarray(V, dtype=float))
         nu = self.n_u
         s = self.src_ids[self.driven]
-        rn, cn = self.rn.ravel(), self.cn.ravel()
+        rn, cn = self.rn, self.cn
         Lw = self.L_wire
         Lw_uu = Lw[:nu, :nu].tocsc()
         I_out = np.zeros((V.shape[0], self.out_ids.size))
@@ -457,6 +457,7 @@ class TileCircuit:
             x = self._linear_solve(Lw, g0, z)
             z[:nu] = x
             ok = False
+            big = np.inf
             for it in range(max_iter):
                 vc = z[rn] - z[cn]
                 ic, gc, _ = cells.iv(vc)
@@ -464,15 +465,19 @@ class TileCircuit:
                 np.add.at(F, rn, ic)
                 np.add.at(F, cn, -ic)
                 Fu = F[:nu]
+                # converged when KCL holds to rounding of the largest cell current
+                if Fu.size == 0 or np.max(np.abs(Fu)) <= 1e-13 * max(float(np.max(np.abs(ic))), 1e-300):
+                    ok = True
+                    break
                 J = (Lw_uu + self._cell_laplacian(gc)[:nu, :nu]).tocsc()
                 dx = self._spsolve(J, -Fu)
-                # damping: limit the largest node-voltage change to the input range
+                # damping: limit the largest node-voltage change to half the input range
                 lim = 0.5 * max(vmax, 1e-3)
-                big = np.max(np.abs(dx)) if dx.size else 0.0
+                big = float(np.max(np.abs(dx)))
                 if big > lim:
                     dx *= lim / big
                 z[:nu] += dx
-                if big <= tol * vmax + 1e-18:
+                if big <= tol * vmax:
                     ok = True
                     break
             if not ok:

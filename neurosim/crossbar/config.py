@@ -310,7 +310,7 @@ class CrossbarConfig(Checked):
     cost: CostModel = dataclasses.field(default_factory=CostModel)
     r_on_access: float = 1e3
     r_off_access: float = 1e12
-    selector_is: float = 1e-12
+    selector_is: float = 1e-15
     selector_n: float = 1.0
     seed: int | None = None
 

@@ -172,11 +172,18 @@ class DeviceModel(Checked):
         ndarray
             The new states.
         """
-        rate = self.dstate_dt(state, v)
+        rate = self._euler_rate(state, v)
+        shape = np.broadcast_shapes(np.shape(state), np.shape(rate))
+        if not (isinstance(rate, np.ndarray) and rate.shape == shape and rate.flags.writeable and rate.dtype == np.float64):
+            rate = np.array(np.broadcast_to(rate, shape), dtype=np.float64)  # (fresh arrays are updated in place)
         rate *= dt
         rate += state
         lo, hi = self.state_bounds
         return np.clip(rate, lo, hi, out=out if out is not None else rate)
+
+    def _euler_rate(self, state, v):
+        """Rate used by :meth:`step`: ``dstate_dt`` without hard-bound masking (the clip does it)."""
+        return self.dstate_dt(state, v)
 
     def rhs(self, v_of_t):
         """``f(t, x)`` for :func:`scipy.integrate.solve_ivp` under a voltage drive ``v_of_t(t)`` (V)."""

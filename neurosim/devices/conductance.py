@@ -233,11 +233,11 @@ class SoftBoundsDevice(DeviceModel):
         if n.dtype.kind not in "iu" or np.any(n < 0):
             raise ParameterError(f"SoftBoundsDevice.apply_pulses: n_pulses must be integers >= 0, got {n_pulses!r}")
         pol = np.asarray(polarity)
-        if not np.all(np.isin(pol, (-1, 0, 1))):
+        if pol.dtype.kind not in "iu" or (pol.size and np.abs(pol).max() > 1):
             raise ParameterError(f"SoftBoundsDevice.apply_pulses: polarity must be -1, 0 or +1, got {polarity!r}")
         if noise is not None and rng is None:
             raise ParameterError("SoftBoundsDevice.apply_pulses: rng must be a numpy Generator when noise is given, got None")
-        shape = np.broadcast_shapes(g.shape, n.shape, pol.shape)
+        shape = np.broadcast_shapes(g.shape, n.shape, pol.shape, self.n_devices_shape)
         g = np.broadcast_to(g, shape).copy()
         n = np.broadcast_to(n, shape)
         pol = np.broadcast_to(pol, shape)
@@ -248,9 +248,15 @@ class SoftBoundsDevice(DeviceModel):
             and np.all(np.asarray(self.gamma_down) == 1.0)
         )
         if closed:
-            up = self.G_max - (self.G_max - g) * (1.0 - self.alpha_up) ** n
-            down = self.G_min + (g - self.G_min) * (1.0 - self.alpha_down) ** n
-            return np.clip(np.where(pol > 0, up, np.where(pol < 0, down, g)), self.G_min, self.G_max)
+            # G_n = target + (G_0 - target) (1 - alpha)^n with target G_max (up) or G_min (down);
+            # n * |polarity| pulses so that polarity 0 leaves G unchanged
+            up = pol > 0
+            target = np.where(up, self.G_max, self.G_min)
+            base = np.where(up, 1.0 - self.alpha_up, 1.0 - self.alpha_down)
+            g -= target
+            g *= base ** (n * np.abs(pol))
+            g += target
+            return g
         n_max = int(n.max()) if n.size else 0
         for k in range(n_max):  # loop over pulses; every pulse is vectorised over the devices
             active = np.where(n > k, pol, 0)

@@ -139,7 +139,7 @@ class _ThresholdModel(DeviceModel):
         r""":math:`\partial i/\partial v = 1/R(w)` (S), broadcast to the shape of ``v``."""
         return (1.0 / self.resistance(state)) * np.ones_like(np.asarray(v, dtype=float))
 
-    def _rate(self, w, u, u_off, u_on):
+    def _rate(self, w, u, u_off, u_on, hard_bounds=True):
         """Kvatinsky's piecewise rate for the control variable ``u`` (current or voltage)."""
         r_off = self.k_off * _ipow(np.maximum(u / u_off - 1.0, 0.0), self.alpha_off)
         r_on = self.k_on * _ipow(np.maximum(u / u_on - 1.0, 0.0), self.alpha_on)
@@ -147,6 +147,8 @@ class _ThresholdModel(DeviceModel):
             r_off = r_off * kvatinsky_off(w, self.a_off, self.w_c)
             r_on = r_on * kvatinsky_on(w, self.a_on, self.w_c)
         rate = r_off + r_on
+        if not hard_bounds:  # explicit Euler step: the clip to [x_on, x_off] does the same
+            return rate
         # hard bounds: never push beyond [x_on, x_off]
         return np.where(((w >= self.x_off) & (rate > 0)) | ((w <= self.x_on) & (rate < 0)), 0.0, rate)
 
@@ -282,6 +284,10 @@ class TEAM(_ThresholdModel):
         i = self.current(w, v)
         return self._rate(w, i, self.i_off, self.i_on)
 
+    def _euler_rate(self, state, v):
+        w = np.asarray(state, dtype=float)
+        return self._rate(w, self.current(w, v), self.i_off, self.i_on, hard_bounds=False)
+
     def spice_subckt(self, name: str) -> str:
         """ngspice behavioural ``.subckt name p n``; the node ``x`` holds :math:`w` in nm.
 
@@ -378,6 +384,10 @@ class VTEAM(_ThresholdModel):
         r"""State rate :math:`dw/dt` (m/s) from the port voltage (VTEAM)."""
         w = np.asarray(state, dtype=float)
         return self._rate(w, np.asarray(v, dtype=float), self.v_off, self.v_on)
+
+    def _euler_rate(self, state, v):
+        w = np.asarray(state, dtype=float)
+        return self._rate(w, np.asarray(v, dtype=float), self.v_off, self.v_on, hard_bounds=False)
 
     def spice_subckt(self, name: str) -> str:
         """ngspice behavioural ``.subckt name p n``; the node ``x`` holds :math:`w` in nm.

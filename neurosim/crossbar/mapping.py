@@ -112,6 +112,9 @@ class WeightMap(Checked):
         super()._check()
         if not self.g_min < self.g_max:
             raise ParameterError(f"WeightMap: g_min must be < g_max, got g_min={self.g_min!r}, g_max={self.g_max!r}")
+        if self.mapping == "reference" and self.levels == 2:
+            raise ParameterError("WeightMap: levels must be an integer >= 3 for mapping='reference' (a reference "
+                                 "level strictly inside the window), got 2")
 
     @property
     def g_ref(self) -> float:

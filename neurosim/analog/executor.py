@@ -215,7 +215,7 @@ class AnalogCell:
             ``{"total": {...}, "per_crossbar": {name: {...}}}`` with the crossbars' counters
             (``neurosim.crossbar.Cost.to_dict``); latency is the serial sum of read times.
         """
-        per = {name: xb.cost.to_dict() for name, xb in self.crossbars.items()}
+        per = {name: _cost_of(xb).to_dict() for name, xb in self.crossbars.items()}
         total: dict[str, float] = {}
         for d in per.values():
             for k, v in d.items():
@@ -223,12 +223,18 @@ class AnalogCell:
         return {"total": total, "per_crossbar": per}
 
     def reset_cost(self) -> None:
-        """Zero the read counters of every crossbar (programming costs stay accounted)."""
+        """Zero the counters of every crossbar (areas stay), e.g. to count one sequence's reads only."""
         for xb in self.crossbars.values():
-            xb.cost.reset()
+            _cost_of(xb).reset()
 
     def __repr__(self) -> str:
         return f"{super().__repr__()} on {self.hardware.read_mode!r} crossbars"
+
+
+def _cost_of(xb):
+    """The crossbar's live :class:`~neurosim.crossbar.Cost` (a method or an attribute)."""
+    cost = xb.cost
+    return cost() if callable(cost) else cost
 
 
 _CLASSES: dict[type, type] = {}

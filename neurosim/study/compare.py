@@ -147,7 +147,8 @@ class Comparison:
     cost : dict
         Energy (J), latency (s) and area (m^2) totals of the analog run, and per crossbar.
     traces : dict
-        ``digital``, ``analog`` (and ``target``) outputs of batch entry 0, up to 4 features, (time, k).
+        ``digital``, ``analog`` (and ``target``) outputs of batch entry 0, up to 4 features, (time, k);
+        ``scored``, the mask of batch entry 0 when a mask was given.
     """
 
     cell: str
@@ -329,6 +330,9 @@ def compare(
         if name == "nrmse":
             metric["rmse_digital"], metric["rmse_analog"] = rmse(out_d, tg, mask), rmse(out_a, tg, mask)
         traces["target"] = tg[:, 0, :4]
+    if mask is not None:
+        m = np.asarray(mask, dtype=bool)
+        traces["scored"] = m[:, 0] if m.ndim == 2 and m.shape[0] == out_d.shape[0] else np.ones(out_d.shape[0], bool)
 
     return Comparison(
         cell=repr(digital),

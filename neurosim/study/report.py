@@ -90,6 +90,7 @@ def save_report(comparison, directory) -> dict:
     tr = comparison.traces
     k = tr["digital"].shape[1]
     fig, axes = plt.subplots(k, 1, figsize=(10, 2.2 * k), squeeze=False)
+    scored = np.asarray(tr.get("scored", np.ones(len(steps), bool)), dtype=bool)
     for j in range(k):
         a = axes[j, 0]
         if "target" in tr:
@@ -97,6 +98,14 @@ def save_report(comparison, directory) -> dict:
         a.plot(steps, tr["digital"][:, j], label="digital")
         a.plot(steps, tr["analog"][:, j], "--", label="analog")
         a.set(ylabel=f"output {j}")
+        if scored.any() and not scored.all():
+            # unscored steps (washout) are shaded and left out of the axis range: start-up
+            # transients of an untrained state would otherwise squash the scored part
+            a.fill_between(steps, 0, 1, where=~scored, color="0.9", transform=a.get_xaxis_transform(), label="not scored")
+            ref = [tr[key][scored, j] for key in ("target", "digital") if key in tr]
+            lo, hi = min(float(r.min()) for r in ref), max(float(r.max()) for r in ref)
+            pad = 0.15 * (hi - lo) + 1e-12
+            a.set_ylim(lo - pad, hi + pad)
     axes[0, 0].legend(fontsize=8, loc="upper right")
     axes[0, 0].set_title("analog vs digital (batch entry 0)")
     axes[-1, 0].set_xlabel("time step")

@@ -1,0 +1,80 @@
+"""Analog execution speed: an LSTM on crossbars vs the same digital LSTM, in the same run.
+
+Size of issue 6: batch 32, input 64, hidden 256, 100 steps, float32. Rows: the digital cell
+(baseline), ``device`` mode without and with per-read noise, ``circuit`` mode with linear devices
+after the one-time precompute (reported separately) and with a nonlinear device (cost reported).
+Best of several repeats; the machine is shared, so figures are noisy.
+
+Run: python benchmarks/bench_analog.py [--repeats N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from neurosim.analog import HardwareConfig, to_analog
+from neurosim.cells import LSTM
+from neurosim.devices import ReadNoise
+
+
+def best(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke test)")
+    args = ap.parse_args()
+    B, I, H, T = (4, 16, 32, 10) if args.quick else (32, 64, 256, 100)
+    lstm = LSTM(I, H, seed=0)  # float32
+    x = np.random.default_rng(0).uniform(-1, 1, size=(T, B, I)).astype(np.float32)
+    t_dig = best(lambda: lstm(x), args.repeats)
+
+    rows = [("digital LSTM (numpy)", t_dig, None, "")]
+    configs = [
+        ("device, 8-bit DAC/ADC, no noise", HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8), 2.0),
+        ("device, 8-bit, read noise 2 %", HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8,
+                                                          nonidealities=(ReadNoise(0.02),)), 3.0),
+        ("circuit, linear devices, r_wire 1 ohm", HardwareConfig(read_mode="circuit", crossbar_options={"r_wire": 1.0}), 1.5),
+    ]
+    for label, hw, limit in configs:
+        analog = to_analog(lstm, hw)
+        t0 = time.perf_counter()
+        analog(x[:1])  # programs every crossbar (and precomputes the circuit maps)
+        t_setup = time.perf_counter() - t0
+        t = best(lambda: analog(x), args.repeats)
+        rows.append((label, t, limit, f"one-time programming/precompute {t_setup:.2f} s"))
+
+    # nonlinear device: circuit mode solves per read (Newton); a short sequence, reported as cost
+    try:
+        hw_nl = HardwareConfig(read_mode="circuit", device="yakopcic_oblea2011", tile_rows=64, tile_cols=64)
+        small = LSTM(I, 32, seed=0)
+        analog = to_analog(small, hw_nl)
+        analog(x[:1, :1])
+        t_nl = best(lambda: analog(x[:5, :4]), 1)
+        t_nl_dig = best(lambda: small(x[:5, :4]), args.repeats)
+        rows.append(("circuit, nonlinear device (hidden 32, 5 steps, batch 4)", t_nl, None,
+                     f"digital same size {t_nl_dig * 1e3:.2f} ms -> ratio {t_nl / t_nl_dig:.0f}x"))
+    except Exception as exc:  # report, do not hide: the nonlinear row is informational
+        rows.append(("circuit, nonlinear device", float("nan"), None, f"failed: {type(exc).__name__}: {exc}"))
+
+    print(f"LSTM batch {B}, input {I}, hidden {H}, {T} steps, float32, best of {args.repeats}")
+    print(f"{'configuration':<58} {'time':>10} {'ratio':>7} {'limit':>6}  note")
+    for label, t, limit, note in rows:
+        ratio = t / t_dig
+        lim = f"{limit:.1f}x" if limit else ""
+        flag = "" if limit is None or ratio <= limit else "  OVER"
+        print(f"{label:<58} {t * 1e3:>8.1f}ms {ratio:>6.2f}x {lim:>6}  {note}{flag}")
+
+
+if __name__ == "__main__":
+    main()

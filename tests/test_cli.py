@@ -1,0 +1,49 @@
+"""The neurosim command: help text, the main job on small settings, determinism, errors."""
+
+import json
+import subprocess
+import sys
+
+from neurosim.cli import main
+
+
+def test_help_documents_every_option(capsys):
+    assert main(["compare", "--help"]) == 0
+    text = capsys.readouterr().out
+    for opt in ("--cell", "--device", "--read-mode", "--dac-bits", "--adc-bits", "--task", "--seed", "--steps", "--out"):
+        assert opt in text
+
+
+def test_python_dash_m_runs():
+    proc = subprocess.run([sys.executable, "-m", "neurosim", "compare", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "--read-mode" in proc.stdout
+
+
+def test_small_main_job_writes_report_and_is_deterministic(tmp_path, capsys):
+    args = ["compare", "--steps", "120", "--hidden", "16", "--seed", "3"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    text = capsys.readouterr().out
+    assert "nrmse_analog" in text and "hidden_rmse_mean" in text
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    a = (tmp_path / "a" / "comparison.json").read_bytes()
+    assert a == (tmp_path / "b" / "comparison.json").read_bytes()
+    data = json.loads(a)
+    assert data["metric"]["name"] == "nrmse" and data["summary"]["hidden_rmse_mean"] > 0
+    for name in ("error_vs_step.png", "traces.png", "error_per_gate.png", "hardware.toml"):
+        assert (tmp_path / "a" / name).exists()
+
+
+def test_cell_and_task_choices_and_hardware_file(tmp_path, capsys):
+    from neurosim.analog import HardwareConfig
+
+    hw = tmp_path / "hw.toml"
+    HardwareConfig(read_mode="device", dac_bits=6, adc_bits=6, input_range=1.0).to_toml(hw)
+    assert main(["compare", "--cell", "lstm", "--task", "adding", "--steps", "20", "--hidden", "8",
+                 "--hardware", str(hw), "--out", str(tmp_path / "r")]) == 0
+    assert "lstm" in capsys.readouterr().out
+
+
+def test_bad_arguments_give_exit_status_2(tmp_path, capsys):
+    assert main(["compare", "--dac-bits", "1", "--out", str(tmp_path)]) == 2
+    assert "dac_bits must be an integer in [2, 24]" in capsys.readouterr().err
+    assert main(["compare", "--cell", "transformer"]) == 2

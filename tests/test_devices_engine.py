@@ -11,7 +11,7 @@ import pytest
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from neurosim.devices import TEAM, VTEAM, LinearIonDrift, Yakopcic, load_device
+from neurosim.devices import TEAM, VTEAM, LinearIonDrift, SoftBoundsDevice, load_device
 from neurosim.netlist import Netlist
 from neurosim.netlist.waveforms import Sine
 from neurosim.solve import transient
@@ -24,6 +24,7 @@ CASES = {
     # model, amplitude (V), frequency (Hz), series resistance (ohm), periods
     "HP-joglekar": (LinearIonDrift(window="joglekar"), 1.0, 1.0, 1e3, 2),
     "HP-biolek": (load_device("hp_tio2_strukov2008").replace(window="biolek", p=1, initial_state=0.3), 1.2, 1.0, 1e3, 2),
+    "HP-prodromakis": (LinearIonDrift(window="prodromakis", p=2, j=1.0), 1.0, 1.0, 1e3, 2),
     "VTEAM": (VTEAM(k_off=0.05, k_on=-0.05, v_off=0.3, v_on=-0.3, alpha_off=3, alpha_on=3, R_off=5e3), 1.0, 1e8, 100.0, 2),
     "VTEAM-kvatinsky-exp": (
         VTEAM(k_off=0.05, k_on=-0.05, v_off=0.3, v_on=-0.3, alpha_off=3, alpha_on=3, R_off=5e3, window="kvatinsky",
@@ -95,3 +96,20 @@ def test_engine_ngspice_and_solve_ivp_agree_within_1_percent(case, ngspice_path)
     # and the two circuit simulators against each other
     assert np.abs(i_eng - i_sp).max() / scale <= 0.01
     assert np.abs(x_eng - x_sp).max() / span <= 0.01
+
+
+def test_soft_bounds_sinh_read_in_ngspice_and_engine(ngspice_path):
+    """A programmed conductance with the sinh read I-V: ngspice, the engine's DC solve and the formula."""
+    from neurosim.solve import dc
+
+    dev = SoftBoundsDevice(G_min=1e-6, G_max=1e-4, initial_state=3.7e-5, read_iv="sinh", v_nl=0.2)
+    net = Netlist()
+    net.add_vsource("V1", "in", "0", dc=0.5)
+    net.add_resistor("R1", "in", "a", 1e3)
+    net.add_device("M1", "a", "0", dev)
+    va = brentq(lambda v: v + 1e3 * 3.7e-5 * 0.2 * np.sinh(v / 0.2) - 0.5, 0.0, 0.5, xtol=1e-15)
+    i_ref = 3.7e-5 * 0.2 * np.sinh(va / 0.2)
+    sp = run_ngspice(net, "op")
+    assert -float(np.ravel(sp.vectors["i(v1)"])[0]) == pytest.approx(i_ref, rel=1e-6)
+    op = dc(net)
+    assert float(op.i("M1")) == pytest.approx(i_ref, rel=1e-9)

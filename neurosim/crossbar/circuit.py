@@ -50,9 +50,14 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from neurosim.errors import ConvergenceError, ParameterError
-from neurosim.netlist.elements import THERMAL_VOLTAGE
+from neurosim.netlist.elements import T_NOMINAL
 
-__all__ = ["TileCircuit", "CellPhysics", "LinearMap", "ACCESS_GATE"]
+#: Thermal voltage kT/q (V) at the SPICE nominal 300.15 K with the constants ngspice-39 uses
+#: (CODATA 2014: k = 1.38064852e-23 J/K, q = 1.6021766208e-19 C). The CODATA 2018 values differ by
+#: 3.4e-7 relative, enough to move selector currents by ~1e-6 against ngspice.
+THERMAL_VOLTAGE_NGSPICE = 1.38064852e-23 * T_NOMINAL / 1.6021766208e-19
+
+__all__ = ["TileCircuit", "CellPhysics", "LinearMap", "ACCESS_GATE", "THERMAL_VOLTAGE_NGSPICE"]
 
 #: 1T1R access switch: word-line voltage of a selected (on) / unselected (off) row, threshold and
 #: transition width of the smooth switch, V.
@@ -86,6 +91,8 @@ class CellPhysics:
         1T1R switch conductance (S).
     i_s, n : float
         1S1R selector saturation current (A) and ideality factor.
+    v_t : float
+        Thermal voltage (V); default ngspice's (:data:`THERMAL_VOLTAGE_NGSPICE`).
     """
 
     cell: str
@@ -95,6 +102,7 @@ class CellPhysics:
     g_access: np.ndarray | None = None
     i_s: float = 1e-15
     n: float = 1.0
+    v_t: float = THERMAL_VOLTAGE_NGSPICE
 
     @property
     def linear(self) -> bool:
@@ -115,7 +123,7 @@ class CellPhysics:
     def _access(self, v):
         if self.cell == "1T1R":
             return self.g_access * v, np.broadcast_to(self.g_access, np.shape(v))
-        a = self.n * THERMAL_VOLTAGE
+        a = self.n * self.v_t
         u = np.clip(v / a, -700.0, 700.0)
         return 2.0 * self.i_s * np.sinh(u), (2.0 * self.i_s / a) * np.cosh(u)
 

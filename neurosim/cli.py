@@ -40,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--cell", choices=CELL_KINDS, default="rnn", help="recurrent cell")
     c.add_argument("--hidden", type=int, default=64, help="hidden units")
-    c.add_argument("--task", choices=sorted(TASKS), default="narma10",
+    c.add_argument("--task", choices=sorted(TASKS), default="mackey_glass",
                    help="benchmark task (digits needs scikit-learn, optional)")
+    c.add_argument("--alpha", type=float, default=1e-2,
+                   help="ridge penalty of the readout; larger values make it less sensitive to analog state errors")
     c.add_argument("--steps", type=int, default=500,
                    help="length of the compared test sequence (the copy task's delay); training uses max(steps, 1000)")
     c.add_argument("--device", default=DEFAULT_DEVICE,
@@ -88,7 +90,7 @@ def _compare(args) -> int:
     cell = make_cell(args.cell, train.n_inputs, args.hidden, output_size=train.n_outputs, seed=args.seed)
     if args.weights is not None:
         cell.load(args.weights)
-    net = train_network(cell, train)
+    net = train_network(cell, train, alpha=args.alpha)
     input_range = float(max(np.max(np.abs(train.inputs)), np.max(np.abs(test.inputs)), 1e-12))
     hw = _hardware(args, input_range)
     result = compare(net.cell, hw, test.inputs, test.targets, readout=net.readout, mask=test.mask, kind=test.kind)

@@ -238,3 +238,49 @@ def test_to_analog_bad_input():
     analog = to_analog(RNN(2, 3, seed=0))
     with pytest.raises(ParameterError, match="RNN: input must have shape"):
         analog(np.zeros((4, 1, 5)))
+
+
+# ------------------------------------------------------------------------------ device / array non-idealities
+def _device_cases():
+    from neurosim.devices import (DeviceToDeviceVariability, NonlinearReadIV, ReadNoise, RetentionDrift,
+                                  StuckAtFaults)
+
+    rram, hp = "rram_softbounds_gong2018", "hp_tio2_strukov2008"
+    dev = dict(read_mode="device")
+    return {
+        "read_noise": (dict(dev, device=rram), dict(dev, device=rram, nonidealities=(ReadNoise(0.02),))),
+        "device_to_device": (dict(dev, device=hp),
+                             dict(dev, device=hp, nonidealities=(DeviceToDeviceVariability(0.1, ("R_on", "R_off")),))),
+        "stuck_at_faults": (dict(dev, device=rram), dict(dev, device=rram, nonidealities=(StuckAtFaults(p_on=0.05),))),
+        "finite_levels": (dict(dev, device=rram), dict(dev, device=rram, crossbar_options={"levels": 16})),
+        "retention_drift": (dict(dev, device=rram, step_time=1.0, t_start=10.0),
+                            dict(dev, device=rram, step_time=1.0, t_start=10.0, nonidealities=(RetentionDrift(0.05),))),
+        "nonlinear_read": (dict(dev, device=rram), dict(dev, device=rram, nonidealities=(NonlinearReadIV(0.1),))),
+        "wire_resistance": (dict(read_mode="circuit", crossbar_options={"r_wire": 0.0}),
+                            dict(read_mode="circuit", crossbar_options={"r_wire": 2.0})),
+    }
+
+
+@pytest.mark.parametrize("what", list(_device_cases()))
+def test_each_device_nonideality_moves_error_from_zero(what):
+    off, on = _device_cases()[what]
+    cell = RNN(3, 6, dtype=F64, seed=1)
+    x = _x(cell, T=6, B=2)
+    assert _max_err(cell, HardwareConfig(**off), x) < 1e-9
+    assert _max_err(cell, HardwareConfig(**on), x) > 1e-4
+
+
+def test_drift_along_the_sequence_grows_the_error():
+    from neurosim.devices import RetentionDrift
+
+    # linear activations make the read error directly visible: every step reads the drifted array
+    cell = RNN(3, 6, nonlinearity="relu", dtype=F64, seed=1)
+    x = np.abs(_x(cell, T=40, B=2))
+    drift = (RetentionDrift(0.1, t0=1.0),)
+    hw = HardwareConfig(read_mode="device", device="rram_softbounds_gong2018", nonidealities=drift, step_time=1.0,
+                        state_range=4.0)
+    err = np.abs(to_analog(cell, hw)(x)[0] - cell(x)[0]).mean(axis=(1, 2))
+    assert err[-5:].mean() > 2 * err[:5].mean() > 0
+    static = HardwareConfig(read_mode="device", device="rram_softbounds_gong2018", nonidealities=drift, state_range=4.0)
+    # without step_time the array is read as programmed (t = None): no drift at all
+    assert _max_err(cell, static, x) < 1e-9

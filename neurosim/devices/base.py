@@ -199,6 +199,35 @@ class DeviceModel(Checked):
     def equations(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def brian2_model(self):
+        """The model for brian2: ``(equations_text, namespace)``.
+
+        ``equations_text`` joins the equation lines of :meth:`equations` (the caller adds a line
+        defining the port voltage ``v``, in volt); ``namespace`` maps every numeric parameter to a
+        brian2 quantity in its SI unit. The state bounds are not enforced by brian2 (they hold
+        through the windows; without one the state may leave them). Parameters must be scalars.
+
+        Returns
+        -------
+        tuple of (str, dict)
+        """
+        import brian2  # heavy: imported only when asked for
+
+        self._scalar(*self._array_params)
+        units = {
+            "": 1.0, "ohm": brian2.ohm, "m": brian2.meter, "m/s": brian2.meter / brian2.second,
+            "m^2/(V s)": brian2.meter**2 / (brian2.volt * brian2.second), "A": brian2.amp, "V": brian2.volt,
+            "1/V": 1.0 / brian2.volt, "1/s": brian2.hertz, "S": brian2.siemens, "s": brian2.second,
+        }
+        lines = [text for key, text in self.equations().items() if key != "bounds" and not key.startswith("pulse")]
+        namespace = {}
+        for name, param in self._params.items():
+            value = getattr(self, name)
+            if isinstance(value, str) or param.kind not in ("real", "int", "choice"):
+                continue
+            namespace[name] = float(value) * units[param.unit]
+        return "\n".join(lines), namespace
+
     # ------------------------------------------------------------------ SPICE helpers
     def _spice_wrap(self, name: str, rate_expr: str, current_expr: str, title: str) -> str:
         """Assemble the common ``.subckt``: a 1 F state capacitor charged by ``rate_expr``.

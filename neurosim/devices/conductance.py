@@ -286,7 +286,7 @@ class SoftBoundsDevice(DeviceModel):
 
     def equations(self) -> dict:
         """The model as text in its own symbols (brian2-style strings)."""
-        current = "i = G*v_nl*sinh(v/v_nl) : amp" if self.read_iv == "sinh" else "i = G*v : amp"
+        current = "I = G*v_nl*sinh(v/v_nl) : amp" if self.read_iv == "sinh" else "I = G*v : amp"
         return {
             "state": "dG/dt = 0*siemens/second : siemens",
             "current": current,

@@ -209,16 +209,19 @@ class LinearIonDrift(DeviceModel):
         return self._spice_wrap(name, rate, i, title)
 
     def equations(self) -> dict:
-        """The model as text in its own symbols (brian2-style strings)."""
+        """The model as brian2 equation lines in its own symbols (``v``: port voltage, ``I``: current).
+
+        Every value except ``"bounds"`` is one brian2 equation; see :meth:`brian2_model`.
+        """
         f = {
             "none": "1",
             "joglekar": "1 - (2*x - 1)**(2*p)",
-            "biolek": "1 - (x - int(i <= 0*amp))**(2*p)",
+            "biolek": "1 - (x - int(I <= 0*amp))**(2*p)",
             "prodromakis": "j*(1 - ((x - 0.5)**2 + 0.75)**p)",
         }[self.window]
         return {
-            "state": "dx/dt = mu_v*R_on/D**2 * i * f : 1",
-            "current": "i = v / (R_on*x + R_off*(1 - x)) : amp",
+            "state": "dx/dt = mu_v*R_on/D**2 * I * f : 1",
+            "current": "I = v / (R_on*x + R_off*(1 - x)) : amp",
             "window": f"f = {f} : 1",
             "bounds": "0 <= x <= 1",
         }

@@ -99,6 +99,17 @@ def simulate(model, t, v, state0=None, method="LSODA", rtol=1e-8, atol=None, max
     if not sol.success:
         raise ConvergenceError(f"simulate: {method} failed at t={sol.t[-1] if sol.t.size else t[0]!r} s: {sol.message}")
     state = sol.y.T.reshape((t.size,) + shape)
-    vt = np.array([np.broadcast_to(vfun(tt), shape) for tt in t]) if shape else np.array([vfun(tt) for tt in t], dtype=float)
+    vt = _drive_samples(vfun, t, shape)
     current = model.current(state, vt)
     return Trace(t=t, v=vt, state=state, current=current)
+
+
+def _drive_samples(vfun, t, shape):
+    """``v(t)`` at every output time, shape ``(len(t),) + shape`` (one vectorised call when possible)."""
+    try:
+        vt = np.asarray(vfun(t), dtype=float)
+    except (TypeError, ValueError):
+        vt = None
+    if vt is not None and vt.shape == t.shape:
+        return np.broadcast_to(vt.reshape(t.shape + (1,) * len(shape)), t.shape + shape).copy()
+    return np.array([np.broadcast_to(np.asarray(vfun(tt), dtype=float), shape) for tt in t])

@@ -185,7 +185,7 @@ class _ThresholdModel(DeviceModel):
         bounded = f"({w}>={xoff} ? min({rate},0) : ({w}<={xon} ? max({rate},0) : {rate}))"
         return f"({bounded}/{s})"
 
-    def _equations(self, control: str) -> dict:
+    def _equations(self, control: str, thr: str) -> dict:
         r = (
             "R_on*exp(log(R_off/R_on)*(w - x_on)/(x_off - x_on))"
             if self.iv == "exponential"
@@ -193,14 +193,15 @@ class _ThresholdModel(DeviceModel):
         )
         f_off = "exp(-exp((w - a_off)/w_c))" if self.window == "kvatinsky" else "1"
         f_on = "exp(-exp(-(w - a_on)/w_c))" if self.window == "kvatinsky" else "1"
-        u_off, u_on = f"{control}_off", f"{control}_on"
+        u_off, u_on = f"{thr}_off", f"{thr}_on"
         return {
             "state": (
                 f"dw/dt = k_off*clip({control}/{u_off} - 1, 0, inf)**alpha_off*f_off"
                 f" + k_on*clip({control}/{u_on} - 1, 0, inf)**alpha_on*f_on : meter"
             ),
-            "current": f"i = v / ({r}) : amp",
-            "window": f"f_off = {f_off} : 1; f_on = {f_on} : 1",
+            "current": f"I = v / ({r}) : amp",
+            "window_off": f"f_off = {f_off} : 1",
+            "window_on": f"f_on = {f_on} : 1",
             "bounds": "x_on <= w <= x_off",
         }
 
@@ -304,7 +305,7 @@ class TEAM(_ThresholdModel):
 
     def equations(self) -> dict:
         """The model as text in its own symbols (brian2-style strings)."""
-        return self._equations("i")
+        return self._equations("I", "i")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -405,4 +406,4 @@ class VTEAM(_ThresholdModel):
 
     def equations(self) -> dict:
         """The model as text in its own symbols (brian2-style strings)."""
-        return self._equations("v")
+        return self._equations("v", "v")

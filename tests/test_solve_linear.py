@@ -62,9 +62,13 @@ def test_transfer_matrix_forward_and_adjoint_agree(rng):
     rows = [f"Vr{i}" for i in range(n)]
     few_out = ["Vc0", "Vc3"]  # 2 outputs < 6 sources: adjoint (transposed) solves
     many_out = [f"Vc{j}" for j in range(n)] + [f"r{i}_2" for i in range(n)]  # 12 > 6: forward
+    assert lin.ports is not None  # sources and column currents on the ports: the Schur-block path
     m_few = lin.transfer_matrix(rows, few_out)
-    m_many = lin.transfer_matrix(rows, many_out)
+    m_many = lin.transfer_matrix(rows, many_out)  # node voltages are not ports: per-source solves
     np.testing.assert_allclose(m_few, m_many[[0, 3]], rtol=1e-11, atol=1e-20)
+    plain = LinearSolver(cc, port_last=False)
+    assert plain.ports is None
+    np.testing.assert_allclose(plain.transfer_matrix(rows, few_out), m_few, rtol=1e-11, atol=1e-20)
     # reference: dense solve of the same MNA system, one column per source
     A = cc.A.toarray()
     B = cc.source_matrix(rows).toarray()

@@ -17,10 +17,7 @@ Diode junction voltages are limited with SPICE's ``pnjlim``, device voltages to 
 from __future__ import annotations
 
 import dataclasses
-import warnings
-
 import numpy as np
-import scipy.sparse.linalg as sla
 
 from neurosim.solve.assemble import Pattern, conductance_stamps, scatter_add
 from neurosim.solve.nonlinear import device_iv, device_state_eval, diode_iv, pnjlim, switch_eval
@@ -65,12 +62,13 @@ def _v(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 def _solve(m, r):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", sla.MatrixRankWarning)
-        try:
-            return sla.splu(m, permc_spec="MMD_AT_PLUS_A").solve(r)
-        except (RuntimeError, sla.MatrixRankWarning):
-            return None
+    from neurosim.errors import NetlistError
+    from neurosim.solve.linear import factorize
+
+    try:
+        return factorize(m).solve(r)
+    except NetlistError:
+        return None
 
 
 class NewtonEngine:

@@ -25,13 +25,13 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import scipy.sparse.linalg as sla
 
 from neurosim.errors import ConvergenceError, NetlistError, ParameterError
 from neurosim.params import Param, check_params
 from neurosim.solve.assemble import conductance_stamps, scatter_add, to_csc
 from neurosim.solve.compile import compile as _compile
 from neurosim.solve.dc import _engine, dc
+from neurosim.solve.linear import factorize
 from neurosim.solve.newton import NewtonEngine, Tolerances, _v
 from neurosim.solve.nonlinear import device_state_eval
 from neurosim.solve.results import TransientResult
@@ -263,7 +263,7 @@ def _linear_step(cc, cache, geq, b):
         cr, ccol, cv = conductance_stamps(cc.cap_a, cc.cap_b, geq)
         m = to_csc(np.concatenate([r, cr]), np.concatenate([c, ccol]), np.concatenate([v, cv]), cc.size)
         cache["key"] = key
-        cache["lu"] = sla.splu(m, permc_spec="MMD_AT_PLUS_A")
+        cache["lu"] = factorize(m)
     return cache["lu"].solve(b)
 
 

@@ -334,3 +334,29 @@ def test_equations_text_for_every_model():
     for m in ALL_MODELS:
         eq = m.equations()
         assert "state" in eq and "current" in eq and "/dt" in eq["state"]
+
+
+# ----------------------------------------------------------------------------- properties (hypothesis)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PROPERTY_MODELS = BOUNDED + [VTEAM(iv="exponential"), SoftBoundsDevice(read_iv="sinh", v_nl=0.3)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.integers(0, len(_PROPERTY_MODELS) - 1),
+    s=st.floats(0.0, 1.0),
+    v=st.floats(-20.0, 20.0, allow_nan=False),
+    dt=st.floats(1e-15, 1e3),
+)
+def test_passive_monotone_and_bounded(k, s, v, dt):
+    """Every model is passive (i v >= 0), its I-V rises with v, and a step never leaves the bounds."""
+    m = _PROPERTY_MODELS[k]
+    lo, hi = m.state_bounds
+    x = lo + s * (hi - lo)
+    i = float(m.current(x, v))
+    assert i * v >= 0.0
+    assert float(m.dcurrent_dv(x, v)) >= 0.0
+    x1 = float(m.step(np.array([x]), v, dt)[0])
+    assert lo <= x1 <= hi

@@ -17,7 +17,9 @@ capacitor  ``C<name> n1 n2 C [IC=v]``
 vsource    ``V<name> np nn DC v [PWL(...) | PULSE(...) | SIN(...)]``
 isource    ``I<name> np nn DC i [...]``
 vcvs       ``E<name> np nn ncp ncn A``
-diode      ``D<name> a k DMODk`` with ``.model DMODk D (IS= N= RS=)`` per distinct parameter set
+diode      ``D<name> a k DMODk`` with ``.model DMODk D (IS= N= RS=)`` per distinct parameter set, and
+           ``.options temp=tnom=`` so that ngspice's thermal voltage is neurosim's (see
+           :func:`diode_temperature_celsius`)
 switch     ``B<name> n1 n2 I=V(n1,n2)*(goff+(gon-goff)/(1+exp(-(V(ncp,ncn)-vt)/vw)))``
 device     ``X<name> np nn <subckt>`` with the model's own ``spice_subckt(name)`` definition
 =========  =====================================================================================
@@ -40,6 +42,28 @@ from neurosim.spice.analysis import Analysis, as_analysis, fmt
 from neurosim.spice.runner import _options_line
 
 __all__ = ["write_spice", "save_spice", "export_spice", "SpiceExport"]
+
+# ngspice-39 computes the thermal voltage with CODATA 2014 constants (src/include/ngspice/const.h);
+# neurosim's THERMAL_VOLTAGE uses CODATA 2018 (3.4e-7 relative apart, i.e. ~1e-5 in a diode current).
+# Decks with diodes therefore set ngspice's temp = tnom (no Is temperature scaling) to the
+# temperature at which ngspice's k T / q equals neurosim's exactly.
+NGSPICE_K_OVER_Q = 1.38064852e-23 / 1.6021766208e-19
+
+
+def diode_temperature_celsius() -> float:
+    """Temperature (degC) at which ngspice's thermal voltage equals :data:`THERMAL_VOLTAGE`.
+
+    .. math:: T = V_T^{neurosim} / (k/q)_{ngspice} - 273.15
+
+    Examples
+    --------
+    >>> round(diode_temperature_celsius(), 6)
+    27.000102
+    """
+    from neurosim.netlist import THERMAL_VOLTAGE
+
+    return THERMAL_VOLTAGE / NGSPICE_K_OVER_Q - 273.15
+
 
 _LETTER = {"resistor": "R", "capacitor": "C", "vsource": "V", "isource": "I", "vcvs": "E", "diode": "D",
            "switch": "B", "device": "X"}
@@ -232,6 +256,9 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         else:  # pragma: no cover - every kind of KINDS is handled above
             raise NetlistError(f"write_spice: element kind {kind!r} cannot be exported")
     lines.extend(models)
+    if any(g.kind == "diode" and len(g) for g in groups):
+        tc = diode_temperature_celsius()
+        options = {"temp": tc, "tnom": tc, **(options or {})}
     opt = _options_line(options)
     if opt:
         lines.append(opt)

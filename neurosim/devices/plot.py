@@ -1,6 +1,7 @@
-"""Plot helpers (matplotlib, Agg backend): the I-V loop and the state against time.
+"""Plot helpers (matplotlib): the I-V loop and the state against time.
 
-Both return the :class:`matplotlib.figure.Figure` (nothing is shown or saved).
+Both return a :class:`matplotlib.figure.Figure` built without pyplot (Agg canvas): nothing is shown,
+no global backend is changed, and ``fig.savefig(path)`` writes the image.
 
 Examples
 --------
@@ -14,15 +15,19 @@ Examples
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from neurosim.params import check_array  # noqa: E402
+from neurosim.params import check_array
 
 __all__ = ["plot_iv", "plot_state"]
+
+
+def _new_axes(figsize):
+    """A figure on an Agg canvas (no pyplot, no global backend change) and its axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
 
 
 def plot_iv(v, i, label=None, ax=None, title="I-V"):
@@ -48,7 +53,7 @@ def plot_iv(v, i, label=None, ax=None, title="I-V"):
     v = check_array("plot_iv", "v", v, dtype=float)
     i = check_array("plot_iv", "i", i, dtype=float)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 4))
+        fig, ax = _new_axes((5, 4))
     else:
         fig = ax.figure
     lines = ax.plot(v.reshape(v.shape[0], -1) if v.ndim > 1 else v, (i.reshape(i.shape[0], -1) if i.ndim > 1 else i) * 1e3)
@@ -90,7 +95,7 @@ def plot_state(t, state, label=None, ax=None, unit="", title="state"):
     t = check_array("plot_state", "t", t, ndim=1, dtype=float)
     s = check_array("plot_state", "state", state, dtype=float)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 3))
+        fig, ax = _new_axes((5, 3))
     else:
         fig = ax.figure
     lines = ax.plot(t, s.reshape(s.shape[0], -1) if s.ndim > 1 else s)
@@ -101,5 +106,4 @@ def plot_state(t, state, label=None, ax=None, unit="", title="state"):
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"state ({unit})" if unit else "state")
     ax.set_title(title)
-    _ = np
     return fig

@@ -58,7 +58,7 @@ def test_selected_sources_keep_dc_values_and_outputs(rng):
 def test_transfer_matrix_forward_and_adjoint_agree(rng):
     n = 6
     cc = compile(crossbar_netlist(n, r_wire=3.0, seed=2))
-    lin = cc.linear_solver()
+    lin = LinearSolver(cc, port_last=True)
     rows = [f"Vr{i}" for i in range(n)]
     few_out = ["Vc0", "Vc3"]  # 2 outputs < 6 sources: adjoint (transposed) solves
     many_out = [f"Vc{j}" for j in range(n)] + [f"r{i}_2" for i in range(n)]  # 12 > 6: forward

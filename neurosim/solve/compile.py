@@ -261,11 +261,11 @@ class CompiledCircuit:
         for g in self.devices:
             g.state = s[g.offset : g.offset + g.names.size].copy()
 
-    def linear_solver(self, permc_spec: str = "MMD_AT_PLUS_A"):
+    def linear_solver(self, permc_spec: str = "MMD_AT_PLUS_A", port_last="auto"):
         """Factorize :attr:`A` once: see :class:`~neurosim.solve.linear.LinearSolver`."""
         from neurosim.solve.linear import LinearSolver
 
-        return LinearSolver(self, permc_spec=permc_spec)
+        return LinearSolver(self, permc_spec=permc_spec, port_last=port_last)
 
     def __repr__(self) -> str:
         return (

@@ -22,6 +22,7 @@ back to one solve per source or per output (transposed factors), whichever is fe
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -90,9 +91,12 @@ class LinearSolver:
     chunk : int, optional
         Right-hand sides per block solve. Default: as many as fit in ~4 MB (SuperLU's block solve
         slows down sharply once the block leaves the cache; 4 columns at 256x256 crossbar size).
-    port_last : bool
-        Order the source/VCVS ports last (see module docstring); only with ``"MMD_AT_PLUS_A"``
-        and at most ``MAX_PORTS`` ports.
+    port_last : {"auto", True, False}
+        Order the source/VCVS ports last (see module docstring; only with ``"MMD_AT_PLUS_A"``
+        and at most ``MAX_PORTS`` ports). ``"auto"``: factorize plainly, and refactorize
+        port-last on the first :meth:`transfer_matrix` whose per-source solves would cost more
+        than 1.5 factorizations. ``True``: port-last from the start (one factorization serves
+        both; best when transfer matrices are the goal, e.g. crossbar reads).
 
     Raises
     ------
@@ -113,7 +117,7 @@ class LinearSolver:
     """
 
     def __init__(
-        self, circuit, permc_spec: str = "MMD_AT_PLUS_A", chunk: int | None = None, port_last: bool = True
+        self, circuit, permc_spec: str = "MMD_AT_PLUS_A", chunk: int | None = None, port_last="auto"
     ):
         from neurosim.solve.compile import compile as _compile
 
@@ -131,20 +135,33 @@ class LinearSolver:
         self.permc_spec = permc_spec
         self._cache: dict = {}
         self.ports = None
-        ports = self._port_unknowns() if port_last and permc_spec == "MMD_AT_PLUS_A" else np.zeros(0, np.int64)
-        if 0 < ports.size <= MAX_PORTS and ports.size < cc.size:
-            r, c, v = cc.linear_triplets()
-            pr, pc = np.repeat(ports, ports.size), np.tile(ports, ports.size)
-            a = _csc_keep_zeros(np.concatenate([r, pr]), np.concatenate([c, pc]),
-                                np.concatenate([v, np.zeros(pr.size)]), cc.size)
-            self.lu = factorize(a, permc_spec)
-            ni = cc.size - ports.size
-            # usable only if SuperLU kept the ports in the trailing block (rows and columns)
-            if np.all(self.lu.perm_c[ports] >= ni) and np.all(self.lu.perm_r[ports] >= ni):
-                self.ports = ports
-                self._trailing = None
-        else:
+        self._trailing = None
+        if port_last not in (True, False, "auto"):
+            raise ParameterError(f"LinearSolver: port_last must be True, False or 'auto', got {port_last!r}")
+        self.port_last = port_last if permc_spec == "MMD_AT_PLUS_A" else False
+        t0 = time.perf_counter()
+        if self.port_last is True:
+            self._factorize_port_last()
+        if self.ports is None:
             self.lu = factorize(cc.A, permc_spec)
+        self._t_factor = time.perf_counter() - t0
+
+    def _factorize_port_last(self) -> bool:
+        """Refactorize with the ports ordered last; keep it only if SuperLU kept them there."""
+        cc = self.circuit
+        ports = self._port_unknowns()
+        if not (0 < ports.size <= MAX_PORTS and ports.size < cc.size):
+            return False
+        r, c, v = cc.linear_triplets()
+        pr, pc = np.repeat(ports, ports.size), np.tile(ports, ports.size)
+        a = _csc_keep_zeros(np.concatenate([r, pr]), np.concatenate([c, pc]), np.concatenate([v, np.zeros(pr.size)]), cc.size)
+        lu = factorize(a, self.permc_spec)
+        ni = cc.size - ports.size
+        # usable only if SuperLU kept the ports in the trailing block (rows and columns)
+        if np.all(lu.perm_c[ports] >= ni) and np.all(lu.perm_r[ports] >= ni):
+            self.lu, self.ports, self._trailing = lu, ports, None
+            return True
+        return False
 
     def _port_unknowns(self) -> np.ndarray:
         cc = self.circuit
@@ -152,17 +169,21 @@ class LinearSolver:
         idx = np.unique(idx)
         return idx[idx >= 0]
 
+    def _on_ports(self, B, C) -> bool:
+        ports = self.ports if self.ports is not None else self._port_unknowns()
+        on_port = np.zeros(self.circuit.size, bool)
+        on_port[ports] = True
+        return bool(on_port[B.tocoo().row].all() and on_port[C.tocoo().col].all())
+
     def _schur_transfer(self, B: sp.spmatrix, C: sp.spmatrix) -> np.ndarray | None:
         """``C A^-1 B`` from the trailing (port) block of the factors, or None if not on the ports."""
         if self.ports is None:
             return None
         n, m = self.circuit.size, self.ports.size
         ni = n - m
-        Bc, Cc = B.tocoo(), C.tocoo()
-        on_port = np.zeros(n, bool)
-        on_port[self.ports] = True
-        if not (on_port[Bc.row].all() and on_port[Cc.col].all()):
+        if not self._on_ports(B, C):
             return None
+        Bc, Cc = B.tocoo(), C.tocoo()
         if self._trailing is None:
             lower = self.lu.L.tocsc()[ni:, ni:].toarray()
             upper = self.lu.U.tocsc()[ni:, ni:].toarray()
@@ -248,6 +269,12 @@ class LinearSolver:
             M = self.solve(B.toarray())
         else:
             C = self.output_matrix(outputs)
+            if self.ports is None and self.port_last == "auto" and self._on_ports(B, C):
+                t0 = time.perf_counter()
+                self.lu.solve(np.zeros(self.circuit.size))
+                t_solve = time.perf_counter() - t0
+                if min(B.shape[1], C.shape[0]) * t_solve > 1.5 * self._t_factor:
+                    self._factorize_port_last()
             M = self._schur_transfer(B, C)
             if M is not None:
                 pass

@@ -180,3 +180,28 @@ def test_linear_map_equals_newton_on_linear_cells(rng):
     I, _, P = tc.solve(CellPhysics("0T1R", G), V)
     assert rel(V @ lm.M, I) < 1e-10
     assert rel(np.einsum("bi,ij,bj->b", V, lm.Y, V), P) < 1e-10
+
+
+def test_read_disturb_uses_the_cell_voltages_of_the_solve(ngspice_path, rng):
+    from neurosim.devices import load_device
+
+    dev = load_device("hp_tio2_strukov2008")  # moves under any voltage
+    W = np.abs(rng.normal(size=(2, 4)))
+    x = np.array([1.0, -0.5, 0.25, 0.75])
+    changes = {}
+    for mode, r_wire in (("device", 0.0), ("circuit", 0.0), ("circuit", 20.0)):
+        cfg = CrossbarConfig(device=dev, mode=mode, r_wire=r_wire, read_disturb=True, dac=DAC(v_read=1.0))
+        xb = Crossbar(W, cfg)
+        s0 = xb.tiles[0].state.copy()
+        if r_wire > 0:
+            net = xb.netlist(x)  # before the read: the cells at their programmed conductances
+        xb.matvec(x)
+        changes[(mode, r_wire)] = xb.tiles[0].state - s0
+    # without wires every cell sees its row voltage, as in device mode
+    assert rel(changes[("circuit", 0.0)], changes[("device", 0.0)]) < 1e-9
+    # with wires: the cell voltages ngspice finds, through the device's own state equation
+    res = run_ngspice(net, "op", options=TIGHT_OPTIONS)
+    v_cell = np.array([[res.voltage(f"r{i}_{j}") - res.voltage(f"c{i}_{j}") for j in range(4)] for i in range(4)])
+    expect = dev.step(s0, v_cell, cfg.cost.t_read) - s0
+    assert rel(changes[("circuit", 20.0)], expect) < 1e-8
+    assert rel(changes[("circuit", 20.0)], changes[("device", 0.0)]) > 1e-3  # IR drop matters here

@@ -302,48 +302,42 @@ class TileCircuit:
     def _order(self, coords, b) -> np.ndarray:
         """Nested-dissection order of the interior unknowns, then the boundary ``b`` last.
 
-        The grid of cross-point sites is bisected recursively along its longer side; the line of
-        sites on the cut (both its row and column nodes) is a separator, ordered after both halves.
+        The grid of cross-point sites is bisected recursively along its longer side. Cutting
+        between columns, the row-wire nodes on the cut line separate the halves (the column-wire
+        nodes of that line then only touch them and form their own small chain, ordered first);
+        cutting between rows, the column-wire nodes do, symmetrically. Separators come after the
+        blocks they separate.
         """
         nu = self.n_u
         isb = np.zeros(nu, bool)
         isb[b] = True
-        if not coords or nu <= _DENSE_LIMIT:
+        if len(coords) < 2 or nu <= _DENSE_LIMIT:
             return np.concatenate([np.flatnonzero(~isb), b])
-        grid = np.concatenate(coords)
-        flat = grid[:, 1] * self.cols + grid[:, 2]
-        sort = np.argsort(flat, kind="stable")
-        counts = np.bincount(flat, minlength=self.rows * self.cols)
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        ids_sorted = grid[sort, 0]
+        Rg = coords[0][:, 0].reshape(self.rows, self.cols)
+        Cg = coords[1][:, 0].reshape(self.rows, self.cols)
         blocks: list[np.ndarray] = []
-
-        def take(i0, i1, j0, j1):
-            ii, jj = np.meshgrid(np.arange(i0, i1), np.arange(j0, j1), indexing="ij")
-            s = (ii * self.cols + jj).ravel()
-            lens = counts[s]
-            offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-            return ids_sorted[np.repeat(starts[s], lens) + offs]
 
         def nd(i0, i1, j0, j1):
             if (i1 - i0) * (j1 - j0) <= 64 or (i1 - i0 < 3 and j1 - j0 < 3):
-                blocks.append(take(i0, i1, j0, j1))
-            elif i1 - i0 >= j1 - j0:
-                m = (i0 + i1) // 2
-                nd(i0, m, j0, j1)
-                nd(m + 1, i1, j0, j1)
-                blocks.append(take(m, m + 1, j0, j1))
-            else:
+                blocks.append(np.stack([Rg[i0:i1, j0:j1], Cg[i0:i1, j0:j1]], axis=-1).ravel())
+            elif j1 - j0 >= i1 - i0:
                 m = (j0 + j1) // 2
                 nd(i0, i1, j0, m)
                 nd(i0, i1, m + 1, j1)
-                blocks.append(take(i0, i1, m, m + 1))
+                blocks.append(Cg[i0:i1, m])
+                blocks.append(Rg[i0:i1, m])
+            else:
+                m = (i0 + i1) // 2
+                nd(i0, m, j0, j1)
+                nd(m + 1, i1, j0, j1)
+                blocks.append(Rg[m, j0:j1])
+                blocks.append(Cg[m, j0:j1])
 
         nd(0, self.rows, 0, self.cols)
         grid_order = np.concatenate(blocks)
         on_grid = np.zeros(nu, bool)
         on_grid[grid_order] = True
-        others = np.flatnonzero(~on_grid & ~isb)  # off-grid interior nodes (driver nodes) first
+        others = np.flatnonzero(~on_grid & ~isb)  # off-grid interior nodes (driver, sense) first
         interior = grid_order[~isb[grid_order]]
         return np.concatenate([others, interior, b])
 
@@ -358,8 +352,9 @@ class TileCircuit:
     def _cell_laplacian(self, g: np.ndarray) -> sp.csr_matrix:
         return self._laplacian(self.rn.ravel(), self.cn.ravel(), np.asarray(g, dtype=float).ravel())
 
-    def _boundary_inverse(self, A: sp.csr_matrix) -> np.ndarray:
-        """:math:`(A^{-1})_{bb}` for the tail block ``b`` of the SPD matrix ``A``."""
+    def _boundary_inverse(self, A: sp.csr_matrix):
+        """:math:`(A^{-1})_{bb}` for the tail block ``b`` of the SPD matrix ``A``, or the LU factors
+        ``(L22, U22)`` of its inverse, the Schur complement :math:`S_b = L_{22} U_{22}`."""
         nu, nb = self.n_u, self.n_b
         if nb == 0:
             return np.zeros((0, 0))
@@ -371,8 +366,8 @@ class TileCircuit:
         lu = spla.splu(A.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
         tail = np.arange(nu - nb, nu)
         if np.array_equal(lu.perm_c[tail], tail) and np.array_equal(lu.perm_r[tail], tail):
-            S = lu.L[nu - nb :, nu - nb :].toarray() @ lu.U[nu - nb :, nu - nb :].toarray()
-            return np.linalg.inv(S)
+            # S_b = L22 U22; return its factors, applied by triangular solves
+            return (lu.L[nu - nb :, nu - nb :].toarray(), lu.U[nu - nb :, nu - nb :].toarray())
         # SuperLU reordered the tail (should not happen for a connected interior): solve for it
         E = np.zeros((nu, nb))
         E[tail, np.arange(nb)] = 1.0
@@ -407,7 +402,12 @@ class TileCircuit:
             Cb = np.zeros((self.out_ids.size, nb))
             Cb[np.arange(self.out_ids.size), self.out_ids - (nu - nb)] = 1.0 / self.r_sense
             D = np.zeros((self.out_ids.size, s.size))
-        X = Sinv @ (-L_bs)  # boundary voltages per input volt
+        if isinstance(Sinv, tuple):  # the factors of S_b
+            L22, U22 = Sinv
+            X = scipy.linalg.solve_triangular(L22, -L_bs, lower=True, unit_diagonal=True)
+            X = scipy.linalg.solve_triangular(U22, X, lower=False)
+        else:
+            X = Sinv @ (-L_bs)  # boundary voltages per input volt
         Mt = Cb @ X + D
         Y = L_ss + L_bs.T @ X
         return LinearMap(M=np.ascontiguousarray(Mt.T), Y=0.5 * (Y + Y.T))

@@ -202,6 +202,11 @@ class CostModel(_Plain):
         Wire capacitance per segment (F): 0.2 fF/um at a 2F = 64 nm pitch = 1.3e-17 F.
     t_read : float
         Integration time of one read (s) (the read pulse width).
+    exact_circuit_power : bool
+        In ``circuit`` mode with linear cells, account the array energy as the exact power the
+        drivers deliver, :math:`t\\, v^T Y v` (cells and wires, with IR drop), at the price of a
+        second matrix product per read; default ``False``: :math:`t \\sum_{ij} G_{ij} V_i^2` as in the
+        other modes. Nonlinear circuit reads always report the exact power.
     """
 
     e_adc_8bit: float = 2e-3 / 1.2e9
@@ -214,6 +219,7 @@ class CostModel(_Plain):
     cell_area_f2: float | None = None
     c_wire: float = 0.2e-15 * 0.064
     t_read: float = 10e-9
+    exact_circuit_power: bool = False
 
     _params: ClassVar[dict[str, Param]] = {
         "e_adc_8bit": Param("real", low=0, unit="J"),
@@ -226,6 +232,7 @@ class CostModel(_Plain):
         "cell_area_f2": Param("real", low=0, low_open=True, optional=True),
         "c_wire": Param("real", low=0, unit="F"),
         "t_read": Param("real", low=0, low_open=True, high=1, unit="s"),
+        "exact_circuit_power": Param("bool"),
     }
 
 

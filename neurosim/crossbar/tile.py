@@ -192,11 +192,14 @@ class Tile:
                 return self._noise(I, hV, Gd), (hV * V) @ Gd.sum(axis=1), None
             I, P = self._cellwise(V, G, transposed)
             return self._noise(I, V, Gd), P, None
-        # circuit
-        if self.linear and self.cfg.cell != "1S1R":
+        # circuit; read disturb needs the cell voltages, which only the full solve gives
+        if self.linear and self.cfg.cell != "1S1R" and not self.cfg.read_disturb:
             lm = self.linear_map(t, transposed)
             I = V @ lm.M
-            P = np.einsum("bi,ij,bj->b", V, lm.Y, V)
+            if self.cfg.cost.exact_circuit_power:
+                P = np.sum((V @ lm.Y) * V, axis=1)
+            else:
+                P = (V * V) @ Gd.sum(axis=1)
             return self._noise(I, V, Gd), P, None
         circ = self.circuit(transposed)
         I, v_mem, P = circ.solve(self._cells(G, transposed), V)

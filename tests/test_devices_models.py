@@ -360,3 +360,39 @@ def test_passive_monotone_and_bounded(k, s, v, dt):
     assert float(m.dcurrent_dv(x, v)) >= 0.0
     x1 = float(m.step(np.array([x]), v, dt)[0])
     assert lo <= x1 <= hi
+
+
+# ----------------------------------------------------------------------------- exact partials
+PARTIAL_MODELS = [
+    LinearIonDrift(**HP),
+    LinearIonDrift(**HP, window="joglekar", p=2),
+    LinearIonDrift(**HP, window="biolek", p=1),
+    LinearIonDrift(**HP, window="prodromakis", p=0.7, j=1.3),
+    TEAM(R_off=1e4, i_off=5e-5, i_on=-5e-5, k_off=1e-8, k_on=-1e-8, alpha_off=2, alpha_on=3),
+    TEAM(R_off=1e4, i_off=5e-5, i_on=-5e-5, k_off=1e-8, k_on=-1e-8, iv="exponential", window="kvatinsky",
+         a_on=0.5e-9, a_off=2.5e-9, w_c=0.3e-9, alpha_off=1.5, alpha_on=2.5),
+    VTEAM(),
+    VTEAM(iv="exponential", window="kvatinsky", a_on=0.5e-9, a_off=2.5e-9, w_c=0.3e-9, alpha_off=2.5),
+    Yakopcic(),
+    Yakopcic(eta=-1, a2=0.05),
+    SoftBoundsDevice(read_iv="sinh", v_nl=0.3),
+]
+
+
+@pytest.mark.parametrize("model", PARTIAL_MODELS, ids=lambda m: f"{type(m).__name__}-{getattr(m, 'window', '')}")
+def test_exact_partials_match_finite_differences(model):
+    lo, hi = model.state_bounds
+    span = hi - lo
+    x = lo + span * np.array([0.13, 0.37, 0.52, 0.71, 0.88])[:, None]
+    v = np.array([-1.9, -0.7, 0.45, 1.1, 2.3])  # away from every threshold and from v = 0
+    rate, d_x, d_v = model.dstate_partials(x, v)
+    assert rate == pytest.approx(model.dstate_dt(x, v), rel=1e-12, abs=0)
+    hx, hv = 1e-7 * span, 1e-7
+    fd_x = (model.dstate_dt(x + hx, v) - model.dstate_dt(x - hx, v)) / (2 * hx)
+    fd_v = (model.dstate_dt(x, v + hv) - model.dstate_dt(x, v - hv)) / (2 * hv)
+    scale_x = np.abs(fd_x).max() + 1e-300
+    scale_v = np.abs(fd_v).max() + 1e-300
+    assert np.abs(d_x - fd_x).max() <= 1e-5 * scale_x
+    assert np.abs(d_v - fd_v).max() <= 1e-5 * scale_v
+    fd_i = (model.current(x + hx, v) - model.current(x - hx, v)) / (2 * hx)
+    assert model.dcurrent_dstate(x, v) == pytest.approx(fd_i, rel=1e-6, abs=1e-12 * np.abs(fd_i).max())

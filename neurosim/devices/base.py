@@ -7,6 +7,8 @@ A device model is a frozen dataclass of parameters (SI units) with pure, vectori
     dstate_dt(state, v)      -> unit/s   rate of change of the internal state
     conductance(state, v)    -> S        chord conductance current / v (small-signal at v = 0)
     step(state, v, dt)       -> state    one explicit Euler step, clipped to ``state_bounds``
+    dcurrent_dstate(state, v)  -> A/unit  exact derivative of the current by the state
+    dstate_partials(state, v)  -> (rate, d rate/d state, d rate/d v)   exact, for a joint Newton
     state_bounds             -> (lo, hi) physical bounds of the state
     spice_subckt(name)       -> str      ngspice behavioural ``.subckt name p n``
     equations()              -> dict     the same equations as text (for brian2)

@@ -266,6 +266,17 @@ class SoftBoundsDevice(DeviceModel):
             g = self.quantize(g + delta)
         return g
 
+    def dcurrent_dstate(self, state, v):
+        r""":math:`\partial i/\partial G = v` or :math:`v_{nl} \sinh(v/v_{nl})` (V)."""
+        v = np.asarray(v, dtype=float)
+        out = self.v_nl * np.sinh(v / self.v_nl) if self.read_iv == "sinh" else v
+        return out * np.ones_like(np.asarray(state, dtype=float))
+
+    def dstate_partials(self, state, v):
+        """``(0, 0, 0)``: no continuous dynamics."""
+        z = self.dstate_dt(state, v)
+        return z, z.copy(), z.copy()
+
     # ---------------------------------------------------------------- exports
     def spice_subckt(self, name: str) -> str:
         """ngspice behavioural ``.subckt name p n``; node ``x`` holds G in uS (constant in time).

@@ -152,6 +152,50 @@ class _ThresholdModel(DeviceModel):
         # hard bounds: never push beyond [x_on, x_off]
         return np.where(((w >= self.x_off) & (rate > 0)) | ((w <= self.x_on) & (rate < 0)), 0.0, rate)
 
+    # ------------------------------------------------------------ exact derivatives
+    def _dresistance(self, state):
+        """``dR/dw`` (ohm/m)."""
+        span = self.x_off - self.x_on
+        if self.iv == "exponential":
+            lam = np.log(np.asarray(self.R_off) / np.asarray(self.R_on))
+            return self.resistance(state) * lam / span
+        return (self.R_off - self.R_on) / span * np.ones_like(np.asarray(state, dtype=float))
+
+    def dcurrent_dstate(self, state, v):
+        r""":math:`\partial i/\partial w = -v R'(w) / R(w)^2` (A/m)."""
+        r = self.resistance(state)
+        return -np.asarray(v, dtype=float) * self._dresistance(state) / (r * r)
+
+    def _branch(self, w, u, u_thr, k, alpha, on):
+        """One branch ``k (u/u_thr - 1)^alpha f(w)`` with its derivatives by u and by w."""
+        base = np.maximum(u / u_thr - 1.0, 0.0)
+        active = base > 0
+        powered = _ipow(base, alpha)
+        d_base = np.where(active, alpha * np.where(active, base, 1.0) ** (alpha - 1.0), 0.0) / u_thr
+        if self.window == "kvatinsky":
+            if on:
+                z = np.minimum(-(w - self.a_on) / self.w_c, _EXP_MAX)
+                f = np.exp(-np.exp(z))
+                df = np.exp(z) / self.w_c * f
+            else:
+                z = np.minimum((w - self.a_off) / self.w_c, _EXP_MAX)
+                f = np.exp(-np.exp(z))
+                df = -np.exp(z) / self.w_c * f
+        else:
+            f, df = 1.0, 0.0
+        return k * powered * f, k * d_base * f, k * powered * df
+
+    def _partials(self, w, u, du_dv, du_dw, u_off, u_on):
+        r_off, ro_u, ro_w = self._branch(w, u, u_off, self.k_off, self.alpha_off, on=False)
+        r_on, rn_u, rn_w = self._branch(w, u, u_on, self.k_on, self.alpha_on, on=True)
+        rate = r_off + r_on
+        d_u = ro_u + rn_u
+        d_w = ro_w + rn_w + d_u * du_dw
+        d_v = d_u * du_dv
+        held = ((w >= self.x_off) & (rate > 0)) | ((w <= self.x_on) & (rate < 0))
+        shape = np.broadcast_shapes(np.shape(rate), np.shape(w), np.shape(u))
+        return tuple(np.broadcast_to(np.where(held, 0.0, a), shape).copy() for a in (rate, d_w, d_v))
+
     # ------------------------------------------------------------ SPICE
     def _spice_common(self):
         s = spice_num(self.spice_state_scale)
@@ -289,6 +333,13 @@ class TEAM(_ThresholdModel):
         w = np.asarray(state, dtype=float)
         return self._rate(w, self.current(w, v), self.i_off, self.i_on, hard_bounds=False)
 
+    def dstate_partials(self, state, v):
+        r"""Rate and its exact partial derivatives ``(dw/dt, d(dw/dt)/dw, d(dw/dt)/dv)`` (chain rule through i)."""
+        w = np.asarray(state, dtype=float)
+        v = np.asarray(v, dtype=float)
+        i = self.current(w, v)
+        return self._partials(w, i, self.dcurrent_dv(w, v), self.dcurrent_dstate(w, v), self.i_off, self.i_on)
+
     def spice_subckt(self, name: str) -> str:
         """ngspice behavioural ``.subckt name p n``; the node ``x`` holds :math:`w` in nm.
 
@@ -389,6 +440,12 @@ class VTEAM(_ThresholdModel):
     def _euler_rate(self, state, v):
         w = np.asarray(state, dtype=float)
         return self._rate(w, np.asarray(v, dtype=float), self.v_off, self.v_on, hard_bounds=False)
+
+    def dstate_partials(self, state, v):
+        r"""Rate and its exact partial derivatives ``(dw/dt, d(dw/dt)/dw, d(dw/dt)/dv)``."""
+        w = np.asarray(state, dtype=float)
+        v = np.asarray(v, dtype=float)
+        return self._partials(w, v, 1.0, 0.0, self.v_off, self.v_on)
 
     def spice_subckt(self, name: str) -> str:
         """ngspice behavioural ``.subckt name p n``; the node ``x`` holds :math:`w` in nm.

@@ -171,6 +171,37 @@ class Yakopcic(DeviceModel):
         r"""State rate :math:`dx/dt = \eta\, g(V) f(x)` (1/s)."""
         return self.eta * self.g(v) * self.f(state, v)
 
+    def dcurrent_dstate(self, state, v):
+        r""":math:`\partial I/\partial x = a_{1,2} \sinh(bV)` (A)."""
+        v = np.asarray(v, dtype=float)
+        a = np.where(v >= 0, self.a1, self.a2)
+        return a * np.sinh(self.b * v) * np.ones_like(np.asarray(state, dtype=float))
+
+    def dstate_partials(self, state, v):
+        r"""Rate and its exact partial derivatives ``(dx/dt, d(dx/dt)/dx, d(dx/dt)/dV)``.
+
+        .. math::
+
+            \frac{\partial \dot x}{\partial V} = \eta\, g'(V) f(x), \qquad
+            \frac{\partial \dot x}{\partial x} = \eta\, g(V) f'(x)
+        """
+        x = np.asarray(state, dtype=float)
+        v = np.asarray(v, dtype=float)
+        g = self.g(v)
+        dg = np.where(
+            v > self.Vp, self.Ap * np.exp(np.minimum(v, 600.0)),
+            np.where(v < -self.Vn, self.An * np.exp(np.minimum(-v, 600.0)), 0.0),
+        )
+        f = self.f(x, v)
+        wp = (self.xp - x) / (1.0 - self.xp) + 1.0
+        wn = x / (1.0 - self.xn)
+        ep = np.exp(-self.alphap * (x - self.xp))
+        en = np.exp(self.alphan * (x + self.xn - 1.0))
+        df_pos = np.where(x >= self.xp, ep * (-self.alphap * wp - 1.0 / (1.0 - self.xp)), 0.0)
+        df_neg = np.where(x <= 1.0 - self.xn, en * (self.alphan * wn + 1.0 / (1.0 - self.xn)), 0.0)
+        df = np.where(self.eta * v >= 0, df_pos, df_neg)
+        return self.eta * g * f, self.eta * g * df, self.eta * dg * f
+
     def spice_subckt(self, name: str) -> str:
         """ngspice behavioural ``.subckt name p n`` (state node ``x``), same equations.
 

@@ -37,6 +37,7 @@ from neurosim.devices import (
     load_device,
 )
 # --- netlist / solve / spice (issue 3) ---
+from neurosim.spice import read_spice, run_ngspice, save_spice, write_spice
 from neurosim.netlist import PWL, Netlist, Pulse, Sine, Subcircuit, crossbar_netlist
 from neurosim.solve import LinearSolver, dc, quasistatic, transient
 # --- crossbar (issue 5) ---

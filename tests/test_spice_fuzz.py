@@ -9,7 +9,28 @@ from hypothesis import strategies as st
 
 from neurosim.errors import NetlistError
 from neurosim.spice import read_spice
-from tests.test_spice_reader import MIXED
+
+# a valid deck to mutate (same features as the reader test's deck)
+MIXED = """mixed deck
+.param rtop = 1.5k  rbot={2*rtop}
+.subckt ladder in out params: r=1k c=1n
+R1 in m {r}
+R2 m out {r/2}
+C1 m 0 {c}
+.ends ladder
+Vin IN 0 DC 2.5 PULSE(0 1 0 1n 1n 1u)
+Iload 0 x 0.3mA
+X1 in n1 ladder r={rtop}
+X2 N1 n2 ladder r=2.2K
++ c=10p
+R3 n2 X {rbot}
+E1 y 0 n2 0 -2
+D1 n1 d dsel area=3
+.model dsel D (IS=2.5n N=1.75 RS=0.6)
+.include nothere.inc
+.tran 1n 1u
+.end
+"""
 
 FUZZ = settings(max_examples=int(os.environ.get("NEUROSIM_FUZZ_EXAMPLES", 300)), deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], derandomize=True)

@@ -89,6 +89,7 @@ def batch(n, cc, lin, k=1000, per_vector_sample=20):
 
 def one_size(n):
     """Run in a subprocess: the whole pipeline at size n, wall time and peak memory."""
+    base = peak_mb()
     t0 = time.perf_counter()
     net = crossbar_netlist(n, r_wire=1.0, seed=0)
     cc = compile(net)
@@ -96,8 +97,20 @@ def one_size(n):
     lin = LinearSolver(cc)
     x = lin.solve(cc.rhs())
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB -> MB on Linux
-    print(json.dumps(dict(n=n, wall=wall, peak_mb=peak, unknowns=cc.size, ok=bool(np.isfinite(x).all()))))
+    print(json.dumps(dict(n=n, wall=wall, peak_mb=peak_mb(), base_mb=base, unknowns=cc.size,
+                          ok=bool(np.isfinite(x).all()))))
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss survives exec, so it would show the parent's)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def main():
@@ -106,7 +119,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--no-largest", action="store_true")
-    ap.add_argument("--largest", type=int, nargs="+", default=[384, 512, 768, 1024])
+    ap.add_argument("--largest", type=int, nargs="+", default=[512, 768, 896, 1024])
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -138,7 +151,8 @@ def main():
                 print(f"N={n}: failed ({out.stderr.strip().splitlines()[-1] if out.stderr else out.returncode})")
                 break
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"N={r['n']:>5} unknowns={r['unknowns']:>8} wall={r['wall']:.1f} s peak={r['peak_mb']:.0f} MB")
+            print(f"N={r['n']:>5} unknowns={r['unknowns']:>8} wall={r['wall']:.1f} s peak={r['peak_mb']:.0f} MB "
+                  f"(after imports {r['base_mb']:.0f} MB)")
             if r["wall"] > 60:
                 break
 

@@ -53,6 +53,7 @@ def test_rc_discharge_from_initial_condition(method):
     assert np.max(np.abs(res.v("a") - np.exp(-res.t / TAU))) <= 1e-4
     # the capacitor current flows out through R: i(R) = v(a)/R with sign a -> in
     np.testing.assert_allclose(res.i("R"), -res.v("a") / 1e3, rtol=1e-12)
+    np.testing.assert_allclose(res.i("C"), res.i("R"), rtol=1e-9, atol=1e-15)  # KCL at node a: in->a->0
 
 
 @pytest.mark.parametrize("method", ["be", "trap"])

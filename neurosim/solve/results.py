@@ -49,7 +49,8 @@ class _Solution:
 
         V sources and VCVS: the branch current (SPICE sign: positive flowing from ``np`` through
         the source to ``nn``). Resistors, diodes, switches, devices: the element current. Current
-        sources: their value. A list of names gives an array (last axis).
+        sources: their value. Capacitors: 0 at DC; in transients the companion-model current of
+        the integration formula. A list of names gives an array (last axis).
         """
         if not isinstance(element, str):
             return np.stack([self.i(e) for e in element], axis=-1)
@@ -63,6 +64,9 @@ class _Solution:
             return (self._node_v(cc.res_a[k]) - self._node_v(cc.res_b[k])) * cc.res_g[k]
         if kind == "isource":
             return self._source_value(kind, k)
+        if kind == "capacitor":
+            cap_i = getattr(self, "cap_i", None)
+            return np.zeros(self.x.shape[:-1]) if cap_i is None else cap_i[..., k]
         if kind == "diode":
             vj = self._node_v(cc.d_j[k]) - self._node_v(cc.d_k[k])
             return diode_iv(vj, cc.d_is[k], cc.d_nvt[k])[0]
@@ -141,11 +145,14 @@ class TransientResult(_Solution):
         Device states at each time.
     stats : dict
         ``accepted``, ``rejected`` steps, ``newton_iterations``, ``method``.
+    cap_i : numpy.ndarray, shape (n_t, n_capacitors) or None
+        Capacitor currents (A) from the integration formula.
     """
 
-    def __init__(self, circuit, t, x, s, stats=None):
+    def __init__(self, circuit, t, x, s, stats=None, cap_i=None):
         self.circuit, self.t, self.x, self.s = circuit, np.asarray(t), np.asarray(x), np.asarray(s)
         self.stats = stats or {}
+        self.cap_i = cap_i
 
     def _source_value(self, kind, k):
         cc = self.circuit

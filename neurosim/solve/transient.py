@@ -151,7 +151,7 @@ def transient(
     vc = _v(x, cc.cap_a) - _v(x, cc.cap_b)
     ic = icap0
     f = _state_rates(cc, s, x) if joint else np.zeros(0)
-    ts, xs, ss = [0.0], [x], [s]
+    ts, xs, ss, cis = [0.0], [x], [s], [ic]
     hist = [(0.0, np.concatenate([vc, s]))]  # (t, q) for the predictor
     bps = np.unique(np.concatenate([cc.breakpoints(t_stop), [t_stop]]))
     bp_k = 0
@@ -213,7 +213,7 @@ def transient(
             t, x, s, vc = t + h, x_new, s_new, vc_new
             if joint:
                 f = _state_rates(cc, s, x)
-            ts.append(t), xs.append(x), ss.append(s)
+            ts.append(t), xs.append(x), ss.append(s), cis.append(ic)
             hist = (hist + [(t, q_new)])[-3:]
             stats["accepted"] += 1
             if bar is not None:
@@ -228,7 +228,10 @@ def transient(
     finally:
         if bar is not None:
             bar.close()
-    return TransientResult(cc, np.array(ts), np.array(xs), np.array(ss).reshape(len(ts), cc.n_states), stats)
+    return TransientResult(
+        cc, np.array(ts), np.array(xs), np.array(ss).reshape(len(ts), cc.n_states), stats,
+        cap_i=np.array(cis).reshape(len(ts), cc.cap_c.size),
+    )
 
 
 def _initial_point(cc, uic, s0):

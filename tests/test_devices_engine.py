@@ -24,6 +24,7 @@ CASES = {
     # model, amplitude (V), frequency (Hz), series resistance (ohm), periods
     "HP-joglekar": (LinearIonDrift(window="joglekar"), 1.0, 1.0, 1e3, 2),
     "HP-biolek": (load_device("hp_tio2_strukov2008").replace(window="biolek", p=1, initial_state=0.3), 1.2, 1.0, 1e3, 2),
+    "HP-card-no-window": (load_device("hp_tio2_strukov2008"), 1.2, 1.0, 1e3, 2),  # runs into the hard stop
     "HP-prodromakis": (LinearIonDrift(window="prodromakis", p=2, j=1.0), 1.0, 1.0, 1e3, 2),
     "VTEAM": (VTEAM(k_off=0.05, k_on=-0.05, v_off=0.3, v_on=-0.3, alpha_off=3, alpha_on=3, R_off=5e3), 1.0, 1e8, 100.0, 2),
     "VTEAM-kvatinsky-exp": (

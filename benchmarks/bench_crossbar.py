@@ -9,16 +9,23 @@ Targets (issue 5): 256x256 linear circuit precompute <= 2 s and a 1000-vector ci
 
 from __future__ import annotations
 
-import json
-import resource
-import subprocess
-import sys
-import time
+import os
 
-import numpy as np
+# One BLAS thread for ours and the baselines alike: on this shared 2-core machine, OpenBLAS threads
+# contending with other processes make small matrix products 10-100x slower and the timings noise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from neurosim.crossbar import DAC, Crossbar, CrossbarConfig
-from neurosim.crossbar.circuit import CellPhysics, TileCircuit
+import json  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from neurosim.crossbar import Crossbar, CrossbarConfig  # noqa: E402
+from neurosim.crossbar.circuit import CellPhysics, TileCircuit  # noqa: E402
 
 
 def best(fn, repeat=5):

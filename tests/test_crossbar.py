@@ -15,7 +15,7 @@ import pytest
 from neurosim import ParameterError
 from neurosim.crossbar import ADC, DAC, Crossbar, CrossbarConfig, Programming, WeightMap
 from neurosim.crossbar.periphery import adc_convert, bit_planes, dac_quantize
-from neurosim.devices import ReadNoise, RetentionDrift, SoftBoundsDevice, StuckAtFaults, load_device
+from neurosim.devices import NonlinearReadIV, ReadNoise, RetentionDrift, SoftBoundsDevice, StuckAtFaults, load_device
 
 
 def rel(a, b):
@@ -325,3 +325,48 @@ def test_cost_hand_values():
     assert "energy: ADC" in text and "area: total" in text
     xb.reset_cost()
     assert xb.cost().reads == 0 and xb.cost().area_array > 0
+
+
+# ---------------------------------------------------------------- the fused path
+FUSED_CASES = [
+    dict(mode="ideal", adc=ADC(bits=7), dac=DAC(bits=6)),
+    dict(mode="ideal", mapping="reference", dac=DAC(bits=5, encoding="bit_serial"), adc=ADC(bits=9)),
+    dict(mode="device", device="rram_softbounds_gong2018", nonidealities=(RetentionDrift(nu=0.05),), adc=ADC(bits=8)),
+    dict(mode="device", nonidealities=(NonlinearReadIV(v_nl=0.15),), dac=DAC(bits=6)),
+    dict(mode="device", dac=DAC(bits=6, encoding="pulse_width"), adc=ADC(bits=8)),
+    dict(mode="circuit", r_wire=2.0, r_driver=5.0, adc=ADC(bits=8)),
+    dict(mode="circuit", r_wire=1.0, cell="1T1R", readout="sense", mapping="reference"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(FUSED_CASES)))
+def test_fused_read_equals_tile_by_tile(rng, monkeypatch, case):
+    import neurosim.crossbar.crossbar as module
+
+    W = rng.normal(size=(20, 45))
+    X = rng.uniform(-1, 1, size=(6, 45))
+    Y = rng.uniform(-1, 1, size=(6, 20))
+    cfg = CrossbarConfig(tile_rows=16, tile_cols=8, **FUSED_CASES[case])
+    fast = Crossbar(W, cfg)
+    assert module.fusable(fast, False)
+    y_fast = fast.matmul(X, t=100.0)
+    yt_fast = fast.matmul_transposed(Y, t=100.0) if cfg.mapping == "differential" else None
+    monkeypatch.setattr(module, "fusable", lambda xb, transposed: False)
+    slow = Crossbar(W, cfg)
+    assert np.allclose(y_fast, slow.matmul(X, t=100.0), rtol=1e-10, atol=1e-12)
+    if yt_fast is not None:
+        assert np.allclose(yt_fast, slow.matmul_transposed(Y, t=100.0), rtol=1e-10, atol=1e-12)
+    for name in ("e_array", "e_dac", "e_adc", "t_read", "adc_conversions", "dac_conversions", "reads"):
+        assert np.isclose(getattr(fast.cost(), name), getattr(slow.cost(), name), rtol=1e-10), name
+
+
+def test_pulse_width_is_linear_under_a_nonlinear_read_iv(rng):
+    W = rng.normal(size=(4, 9))
+    X = rng.uniform(-1, 1, size=(5, 9))
+    ni = (NonlinearReadIV(v_nl=0.1),)
+    pw = Crossbar(W, CrossbarConfig(mode="device", nonidealities=ni, dac=DAC(v_read=0.2, encoding="pulse_width")))
+    amp = Crossbar(W, CrossbarConfig(mode="device", nonidealities=ni, dac=DAC(v_read=0.2)))
+    # every row at +-v_read for |x| of the read: charge = W x times h(v_read) / v_read
+    gain = 0.1 * np.sinh(0.2 / 0.1) / 0.2
+    assert rel(pw.matmul(X), gain * X @ W.T) < 1e-12
+    assert rel(amp.matmul(X), gain * X @ W.T) > 1e-2  # amplitude encoding sees the nonlinearity

@@ -31,6 +31,7 @@ import numpy as np
 from neurosim.crossbar.config import CrossbarConfig
 from neurosim.crossbar.cost import Cost, adc_energy, dac_energy, wire_delay
 from neurosim.crossbar.device import DeviceAdapter
+from neurosim.crossbar.fused import build_fused, fusable, run_fused
 from neurosim.crossbar.mapping import WeightMap
 from neurosim.crossbar.periphery import adc_convert, bit_planes, dac_quantize
 from neurosim.crossbar.tile import Tile
@@ -117,6 +118,7 @@ class Crossbar:
                 self.tiles.append(Tile(r0, r1, o0, o1, G_target, cfg, self.device, self.nonideal, self.rng))
         self._gain = cfg.tia_gain if cfg.readout == "tia" else cfg.r_sense
         self._ranges = {}
+        self._fused: dict = {}
         self._cost = Cost()
         self._static_cost()
         for tile in self.tiles:
@@ -387,8 +389,38 @@ class Crossbar:
             return np.concatenate(rows, axis=0)
         return self._run_once(X, t, transposed)
 
+    def _run_fused(self, X, t, transposed):
+        """All tiles in one batched product (see :mod:`neurosim.crossbar.fused`)."""
+        cfg, dac = self.config, self.config.dac
+        key = (cfg.mode, t, transposed)
+        fr = self._fused.get(key)
+        if fr is None:
+            fr = self._fused[key] = build_fused(self, t, transposed)
+        h = self.tiles[0]._h if cfg.mode == "device" else (lambda v: v)
+        B = X.shape[0]
+        if dac.encoding == "bit_serial":
+            planes, w = bit_planes(dac, X)
+            K = planes.shape[0]
+            codes = run_fused(self, fr, planes.reshape(K * B, -1), h)
+            y = np.tensordot(w, codes.reshape(K, B, -1), axes=1)
+        else:
+            K = 1
+            y = run_fused(self, fr, dac.v_read * dac_quantize(dac, X) / dac.x_max, h)
+        pv = fr.per_vector
+        c = self._cost
+        c.e_dac += B * K * pv["e_dac"]
+        c.e_adc += B * K * pv["e_adc"]
+        c.dac_conversions += B * K * pv["dac"]
+        c.adc_conversions += B * K * pv["adc"]
+        c.t_read += B * max(tau + K * per for tau, per in pv["timing"])
+        c.reads += B
+        c.macs += B * self.n_in * self.n_out
+        return y * (dac.x_max / (self._gain * dac.v_read * self.map.scale))
+
     def _run_once(self, X, t, transposed):
         cfg, dac = self.config, self.config.dac
+        if fusable(self, transposed):
+            return self._run_fused(X, t, transposed)
         B = X.shape[0]
         out = np.zeros((B, self.n_in if transposed else self.n_out))
         scale = dac.x_max / (self._gain * dac.v_read * self.map.scale)

@@ -1,6 +1,6 @@
 """Forward-pass speed of neurosim.cells RNN/LSTM/GRU against torch CPU, same weights, same run.
 
-Usage: ``python benchmarks/bench_cells.py [--repeats N] [--sizes small,middle,large]``
+Usage: ``python benchmarks/bench_cells.py [--repeats N] [--sizes small,middle,large] [--threads N]``
 
 Prints one row per (size, cell): torch ms, ours ms (best of N repeats each, interleaved), ratio
 ours/torch, and the max abs difference of the outputs. torch runs under ``torch.no_grad()`` with
@@ -26,15 +26,37 @@ SIZES = {  # (batch, time, input, hidden)
 TARGETS = {"LSTM": 2.0, "GRU": 1.0, "RNN": 1.0}
 
 
-def numpy_blas_threads() -> int | None:
-    """Threads of the OpenBLAS bundled with numpy (None if it cannot be asked)."""
+def _openblas():
+    """numpy's bundled OpenBLAS (ctypes handle) or None."""
     libdir = os.path.dirname(np.__file__) + ".libs"
     for path in glob.glob(os.path.join(libdir, "*openblas*")):
-        lib = ctypes.CDLL(path)
-        for fn in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads"):
-            if hasattr(lib, fn):
-                return int(getattr(lib, fn)())
+        return ctypes.CDLL(path)
     return None
+
+
+def _blas_fn(suffix: str):
+    lib = _openblas()
+    if lib is None:
+        return None
+    for prefix in ("scipy_openblas_", "openblas_"):
+        for tail in ("64_", ""):
+            name = f"{prefix}{suffix}{tail}"
+            if hasattr(lib, name):
+                return getattr(lib, name)
+    return None
+
+
+def numpy_blas_threads() -> int | None:
+    """Threads of the OpenBLAS bundled with numpy (None if it cannot be asked)."""
+    fn = _blas_fn("get_num_threads")
+    return None if fn is None else int(fn())
+
+
+def set_numpy_blas_threads(n: int) -> None:
+    fn = _blas_fn("set_num_threads")
+    if fn is None:
+        raise SystemExit("cannot set numpy's BLAS threads here; run with OPENBLAS_NUM_THREADS instead")
+    fn(ctypes.c_int(n))
 
 
 def best_ms(fn, repeats: int) -> float:
@@ -50,12 +72,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--sizes", default="small,middle,large")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads for both numpy's OpenBLAS and torch (default: what numpy's OpenBLAS uses)")
     args = ap.parse_args()
 
     import torch
 
     import neurosim.cells as cells
 
+    if args.threads is not None:
+        set_numpy_blas_threads(args.threads)
     threads = numpy_blas_threads() or os.cpu_count() or 1
     torch.set_num_threads(threads)
     print(f"numpy OpenBLAS threads: {threads}; torch threads: {torch.get_num_threads()}; torch {torch.__version__}")

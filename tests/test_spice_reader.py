@@ -11,6 +11,7 @@ import pytest
 from neurosim.errors import NetlistError, SpiceSyntaxError
 from neurosim.netlist import PWL, Pulse, Sine
 from neurosim.spice import DCSweep, Op, TIGHT_OPTIONS, Tran, read_spice, run_ngspice, write_spice
+from neurosim.spice.writer import diode_temperature_celsius
 
 
 def test_every_element_kind():
@@ -209,8 +210,10 @@ R5 d 0 2k
 
 
 def test_import_semantics_match_ngspice(ngspice_path):
-    """ngspice on the original deck and on the deck re-exported from our import agree."""
-    original = run_ngspice(MIXED, options=TIGHT_OPTIONS)
+    """ngspice on the original deck and on the deck re-exported from our import agree (the original
+    run at the temperature the export sets for diodes, see writer.diode_temperature_celsius)."""
+    tc = diode_temperature_celsius()
+    original = run_ngspice(MIXED, options=dict(TIGHT_OPTIONS, temp=tc, tnom=tc))
     deck = read_spice(MIXED)
     again = run_ngspice(deck.netlist, deck.analysis, options=TIGHT_OPTIONS)
     pairs = {"IN": "in", "n1": "n1", "n2": "n2", "X": "x", "y": "y", "d": "d", "X1.m": "x1.m", "X2.m": "x2.m"}

@@ -34,6 +34,7 @@ SCALE = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "
 # exact decimal scales, so that "5u" is the double nearest to 5e-6 (5 * 1e-6 is not)
 _DSCALE = {k: Decimal("25.4e-6") if k == "mil" else Decimal(1).scaleb(round(math.log10(v))) for k, v in SCALE.items()}
 
+_PLAIN = re.compile(r"[^(){}'=,]*")
 _NUMBER = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)([a-z]*)\Z")
 
 
@@ -160,6 +161,8 @@ def tokenize(text: str, where: Statement | None = None) -> list[str]:
     >>> tokenize("v1 a 0 pulse(0 1, 1n) ic={2*a} r='x+1'")
     ['v1', 'a', '0', 'pulse', '(', '0', '1', '1n', ')', 'ic', '=', '{2*a}', 'r', '=', '{x+1}']
     """
+    if _PLAIN.fullmatch(text):  # fast path: most element lines are plain words
+        return text.split()
     tokens: list[str] = []
     word: list[str] = []
     i, n = 0, len(text)

@@ -1,9 +1,10 @@
 """The cross-point cell library and the netlist of a tile, built with bulk subcircuit instancing.
 
 The cells are the subcircuits of ``circuits/cell_0t1r.cir``, ``cell_1t1r.cir`` and ``cell_1s1r.cir``
-(ngspice runs those files as they are); :func:`cell_subcircuit` builds the same circuits as
-:class:`~neurosim.netlist.Subcircuit` objects, and :func:`tile_netlist` instantiates one per
-cross-point with ``Netlist.add_instances`` (one bulk add per element of the cell).
+(ngspice runs those files as they are); :func:`cell_subcircuit` turns them into
+:class:`~neurosim.netlist.Subcircuit` objects (reading the files with the SPICE reader), and
+:func:`tile_netlist` instantiates one per cross-point with ``Netlist.add_instances`` (one bulk add
+per element of the cell).
 
 Examples
 --------
@@ -38,8 +39,40 @@ def cell_file(cell: str) -> Path:
     return Path(__file__).resolve().parents[2] / "circuits" / _FILES[cell]
 
 
+def _from_file(cell: str, name: str, ports: list[str], values: dict):
+    """Read a cell's ``.subckt`` with :func:`neurosim.spice.read_spice` and rebuild it as a Subcircuit.
+
+    The file gives the topology; the memristor ``Rm`` becomes the per-instance parameter ``r`` and
+    ``values`` override element parameters by kind (e.g. the selector's ``i_s`` and ``n``).
+    """
+    from neurosim.netlist import Subcircuit
+    from neurosim.spice import read_spice
+
+    deck = read_spice(f"cell\n.include {cell_file(cell)}\nX1 {' '.join(ports)} {name}\n.end\n")
+    net = deck.netlist
+    sub = Subcircuit(name, ports, params={"r": 1e5})
+    for group in net.groups:
+        for k in range(len(group)):
+            el = str(group.names[k])[len("X1.") :]
+            nodes = [net.node_names[i].removeprefix("X1.") for i in group.nodes[k]]
+            params = {p: float(v[k]) for p, v in group.params.items()}
+            params.update(values.get(group.kind, {}))
+            if group.kind == "resistor":
+                sub.add_resistor(el, *nodes, "r" if el == "Rm" else params["resistance"])
+            elif group.kind == "diode":
+                sub.add_diode(el, *nodes, i_s=params["i_s"], n=params["n"], r_s=params["r_s"])
+            else:  # pragma: no cover - the library cells hold only these kinds
+                raise ParameterError(f"cell_subcircuit: unexpected {group.kind} {el!r} in {cell_file(cell)}")
+    return sub
+
+
 def cell_subcircuit(cell: str, r_on: float = 1e3, r_off: float = 1e12, i_s: float = 1e-15, n: float = 1.0):
     """The cell as a :class:`~neurosim.netlist.Subcircuit` with per-instance parameter ``r`` (ohm).
+
+    0T1R and 1S1R are read from their ``circuits/`` files (:func:`neurosim.spice.read_spice`), with
+    the selector's ``i_s`` and ``n`` set from the arguments. 1T1R is built here: its access switch is
+    a behavioural source (``B``) in the file, which ngspice runs but the SPICE reader does not read;
+    the test suite checks the file and this subcircuit give the same currents in ngspice.
 
     Parameters
     ----------
@@ -59,20 +92,15 @@ def cell_subcircuit(cell: str, r_on: float = 1e3, r_off: float = 1e12, i_s: floa
     from neurosim.netlist import Subcircuit
 
     if cell == "0T1R":
-        sub = Subcircuit("cell_0t1r", ["row", "col"], params={"r": 1e5})
-        sub.add_resistor("Rm", "row", "col", "r")
-    elif cell == "1T1R":
+        return _from_file(cell, "cell_0t1r", ["row", "col"], {})
+    if cell == "1S1R":
+        return _from_file(cell, "cell_1s1r", ["row", "col"], {"diode": {"i_s": i_s, "n": n}})
+    if cell == "1T1R":
         sub = Subcircuit("cell_1t1r", ["row", "col", "wl"], params={"r": 1e5})
         sub.add_resistor("Rm", "row", "mid", "r")
         sub.add_switch("Sw", "mid", "col", "wl", "0", r_on, r_off, ACCESS_GATE["v_t"], ACCESS_GATE["v_w"])
-    elif cell == "1S1R":
-        sub = Subcircuit("cell_1s1r", ["row", "col"], params={"r": 1e5})
-        sub.add_resistor("Rm", "row", "mid", "r")
-        sub.add_diode("D1", "mid", "col", i_s=i_s, n=n)
-        sub.add_diode("D2", "col", "mid", i_s=i_s, n=n)
-    else:
-        raise ParameterError(f"cell_subcircuit: cell must be one of '0T1R', '1T1R', '1S1R', got {cell!r}")
-    return sub
+        return sub
+    raise ParameterError(f"cell_subcircuit: cell must be one of '0T1R', '1T1R', '1S1R', got {cell!r}")
 
 
 def _names(fmt: str, rows: int, cols: int) -> np.ndarray:

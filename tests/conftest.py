@@ -2,8 +2,16 @@
 
 import shutil
 
+import _pytest.doctest
 import numpy as np
 import pytest
+
+# brian2 2.9.0 replaces pytest's doctest collector with its own on import (brian2.tests), after which
+# the package's __init__ doctests fail to collect; import it once here and put pytest's back.
+_doctest_module = _pytest.doctest.DoctestModule
+import brian2  # noqa: E402,F401
+
+_pytest.doctest.DoctestModule = _doctest_module
 
 
 @pytest.fixture

@@ -42,9 +42,9 @@ def load_npz_state_dict(path, prefix: str = "") -> OrderedDict:
     >>> import tempfile, os
     >>> from neurosim.cells import GRU
     >>> gru = GRU(3, 2, seed=0)
-    >>> path = os.path.join(tempfile.mkdtemp(), "gru.npz")
-    >>> gru.save(path)
-    >>> list(load_npz_state_dict(path))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     gru.save(os.path.join(folder, "gru.npz"))
+    ...     print(list(load_npz_state_dict(os.path.join(folder, "gru.npz"))))
     ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
     """
     where = os.fspath(path)

@@ -84,6 +84,29 @@ x2 in Gnd two
     assert deck.analyses == [Op()] and deck.params == {"rbase": 1000.0}
 
 
+def test_param_scopes_inside_subcircuits():
+    deck = read_spice(
+        """scopes
+.param rbase=1k
+.subckt cell a b params: r=10
+.param rr={2*r}
+R1 a b {rr}
+.ends
+.subckt pair a b params: r=5
+.param half={r/2}
+Xc1 a m cell r={half}
+Xc2 m b cell
+.ends
+X1 in 0 pair r={rbase}
+.end"""
+    )
+    net = deck.netlist
+    assert net.element("X1.Xc1.R1")["params"]["resistance"] == 1000.0  # 2 * (1k / 2)
+    assert net.element("X1.Xc2.R1")["params"]["resistance"] == 20.0  # the cell's own default
+    with pytest.raises(SpiceSyntaxError, match="unknown parameter 'half'"):
+        read_spice("t\n.subckt c a params: r=1\nR1 a 0 {half}\n.ends\n.subckt p a\n.param half=2\nX1 a c\n.ends\nX1 n p\n")
+
+
 def test_include_relative_to_including_file(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "cells.inc").write_text("* cells\n.include more.inc\n.subckt load p\nR1 p 0 {rl}\n.ends\n")

@@ -19,6 +19,7 @@ import os
 import re
 
 from neurosim.errors import SpiceSyntaxError
+from neurosim.params import Param, check_params
 from neurosim.spice.deck import Deck, parse_deck
 from neurosim.spice.elements import add_element, value_of
 from neurosim.spice.expr import evaluate
@@ -234,6 +235,8 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     SpiceSyntaxError
         Anything malformed or unsupported, located as ``file:line`` (a :class:`NetlistError`,
         also for semantic problems such as duplicate names or bad values).
+    ParameterError
+        ``max_elements`` is not an integer >= 1.
 
     Examples
     --------
@@ -249,6 +252,7 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     """
     from neurosim.netlist import Netlist
 
+    check_params("read_spice", {"max_elements": Param("int", low=1)}, {"max_elements": max_elements})
     text, path, base = _source_text(source)
     deck = parse_deck(text, path, base)
     net = Netlist(deck.title)

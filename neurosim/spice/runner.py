@@ -149,6 +149,11 @@ def run_ngspice(netlist_or_deck, analysis=None, *, options: dict | None = None, 
                 keep_dir: str | None = None) -> SpiceResults:
     """Run ngspice (batch mode) on a netlist or a deck and return its results.
 
+    ngspice solves the same MNA equations; its binary raw file is read back without loss, and
+    source currents keep SPICE's sign (positive into the ``+`` terminal):
+
+    .. math:: i_{V} > 0 \iff \text{current flows } n_+ \to n_- \text{ through the source}
+
     Parameters
     ----------
     netlist_or_deck : Netlist or str

@@ -370,3 +370,14 @@ def test_pulse_width_is_linear_under_a_nonlinear_read_iv(rng):
     gain = 0.1 * np.sinh(0.2 / 0.1) / 0.2
     assert rel(pw.matmul(X), gain * X @ W.T) < 1e-12
     assert rel(amp.matmul(X), gain * X @ W.T) > 1e-2  # amplitude encoding sees the nonlinearity
+
+
+def test_variability_of_the_default_device_spreads_conductances():
+    from neurosim.devices import DeviceToDeviceVariability
+
+    W = np.full((50, 40), 0.5)
+    cfg = CrossbarConfig(mode="device", nonidealities=(DeviceToDeviceVariability(0.2, ("gain",)),), seed=5)
+    xb = Crossbar(W, cfg)
+    ratio = xb.G / xb.tiles[0].G_target  # lognormal factors with mean 1 and sigma 0.2
+    assert abs(np.log(ratio).std() - 0.2) < 0.01
+    assert abs(ratio.mean() - 1.0) < 0.01

@@ -289,93 +289,26 @@ class Crossbar:
             raise ParameterError(f"Crossbar: {name} must have {n} entries per vector, got {arr.shape[1]}")
         return arr.astype(np.float64, copy=False), single
 
-    def _tile_at(self, row: int, col: int):
-        """The tile holding input ``row`` and physical column ``col`` (layout of :attr:`G`), local indices."""
-        if not (isinstance(row, (int, np.integer)) and 0 <= row < self.n_in):
-            raise ParameterError(f"Crossbar: row must be an integer in [0, {self.n_in - 1}], got {row!r}")
-        c = 0
-        for tile in self.tiles:
-            if tile.r0 == 0:
-                if isinstance(col, (int, np.integer)) and c <= col < c + tile.cols:
-                    o0, local = tile.o0, col - c
-                    break
-                c += tile.cols
-        else:
-            raise ParameterError(f"Crossbar: col must be an integer in [0, {c - 1}], got {col!r}")
-        tile = next(t for t in self.tiles if t.o0 == o0 and t.r0 <= row < t.r1)
-        return tile, row - tile.r0, local
-
     def read_cell(self, row: int, col: int, voltage: float | None = None, t: float | None = None) -> float:
-        """Current (A) read from one cell with every other row and column floating (circuit physics).
+        """Current (A) read from one cell with every other row and column floating (sneak paths).
 
-        Only row ``row`` is driven (``voltage``, default ``v_read``) and only physical column ``col``
-        is read; the unselected lines float, so sneak paths through the other cells add to the
-        current. With 1T1R cells only the selected row's word line is on.
+        See :func:`neurosim.crossbar.probes.read_cell`.
 
-        .. math:: I = I_{cell}(V) + I_{sneak}
-
-        Parameters
-        ----------
-        row : int
-            Input row.
-        col : int
-            Physical column (layout of :attr:`G`).
-        voltage : float, optional
-            Read voltage (V).
-        t : float, optional
-            Time since programming (s).
-
-        Returns
-        -------
-        float
-            Column current (A).
+        Examples
+        --------
+        >>> xb = Crossbar(np.ones((2, 3)), CrossbarConfig(r_wire=0.0))
+        >>> bool(xb.read_cell(0, 0) > xb.G[0, 0] * 0.2)      # passive array: sneak current adds
+        True
         """
-        from neurosim.crossbar.circuit import ACCESS_GATE, TileCircuit, switch_conductance
+        from neurosim.crossbar.probes import read_cell
 
-        cfg = self.config
-        tile, i, j = self._tile_at(row, col)
-        v = cfg.dac.v_read if voltage is None else float(voltage)
-        driven = np.zeros(tile.rows, bool)
-        driven[i] = True
-        read = np.zeros(tile.cols, bool)
-        read[j] = True
-        tc = TileCircuit(tile.rows, tile.cols, cfg.r_wire, cfg.r_driver, cfg.readout, cfg.r_sense, driven, read)
-        cells = tile._cells(tile.G if cfg.mode == "ideal" else tile.conductance_at(t))
-        if cfg.cell == "1T1R":
-            gate = np.where(driven, ACCESS_GATE["v_on"], ACCESS_GATE["v_off"])[:, None]
-            cells.g_access = np.broadcast_to(switch_conductance(cfg.r_on_access, cfg.r_off_access, gate), tile.G.shape)
-        if cells.linear:
-            return float(v * tc.linear_map(cells.linear_g()).M[0, 0])
-        return float(tc.solve(cells, np.array([[v]]))[0][0, 0])
+        return read_cell(self, row, col, voltage, t)
 
     def netlist(self, voltages=None, tile: int = 0):
-        """The netlist of one tile (cells from the ``circuits/`` library) read with ``voltages``.
+        """The netlist of one tile read with ``voltages`` (V); see :func:`neurosim.crossbar.probes.tile_netlist_of`."""
+        from neurosim.crossbar.probes import tile_netlist_of
 
-        Parameters
-        ----------
-        voltages : array_like, optional
-            Row voltages (V) of the tile; default ``v_read`` on every row.
-        tile : int
-            Index into :attr:`tiles`.
-
-        Returns
-        -------
-        Netlist
-            Export it with :func:`neurosim.spice.write_spice`; see :func:`~neurosim.crossbar.cells.tile_netlist`.
-        """
-        from neurosim.crossbar.cells import tile_netlist
-
-        cfg = self.config
-        if not (isinstance(tile, (int, np.integer)) and 0 <= tile < len(self.tiles)):
-            raise ParameterError(f"Crossbar.netlist: tile must be an integer in [0, {len(self.tiles) - 1}], got {tile!r}")
-        t = self.tiles[tile]
-        v = np.full(t.rows, cfg.dac.v_read) if voltages is None else check_array(
-            "Crossbar.netlist", "voltages", voltages, shape=(t.rows,))
-        if not t.phys.linear:
-            raise ParameterError("Crossbar.netlist: export needs a device with a linear read I-V (cells as resistors)")
-        return tile_netlist(t.G if cfg.mode == "ideal" else t.conductance_at(None), v, cfg.cell, cfg.r_wire,
-                            cfg.r_driver, cfg.readout, cfg.tia_gain, cfg.r_sense, cfg.r_on_access, cfg.r_off_access,
-                            cfg.selector_is, cfg.selector_n)
+        return tile_netlist_of(self, voltages, tile)
 
     # ------------------------------------------------------------------ the signal chain
     def _run(self, X, t, transposed):

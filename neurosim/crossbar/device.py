@@ -17,6 +17,8 @@ Examples
 from __future__ import annotations
 
 import copy
+import dataclasses
+from typing import ClassVar
 
 import numpy as np
 
@@ -25,41 +27,60 @@ from neurosim.errors import ParameterError
 __all__ = ["DeviceAdapter", "IdealConductance"]
 
 
+@dataclasses.dataclass(frozen=True)
 class IdealConductance:
-    """A linear, state-free conductance: the state is the conductance itself (S).
+    """A linear conductance whose state is its nominal conductance (S), the default device.
 
-    .. math:: i = G v
+    ``gain`` is a per-device factor (1 nominally) so that device-to-device variability applies, e.g.
+    ``DeviceToDeviceVariability(0.1, ("gain",))`` spreads the conductances lognormally.
+
+    .. math:: i = \\gamma\\, G\\, v
+
+    Parameters
+    ----------
+    G_min, G_max : float
+        Window of the state (S).
+    gain : float or ndarray
+        Per-device conductance factor.
     """
 
-    state_name = "G"
-    state_unit = "S"
+    G_min: float
+    G_max: float
+    gain: float | np.ndarray = 1.0
 
-    def __init__(self, g_min: float, g_max: float):
-        self.G_min, self.G_max = g_min, g_max
-        self.initial_state = g_min
+    _array_params: ClassVar[tuple] = ("gain",)
+    state_name: ClassVar[str] = "G"
+    state_unit: ClassVar[str] = "S"
+
+    @property
+    def initial_state(self):
+        """``G_min`` (S)."""
+        return self.G_min
 
     state_bounds = property(lambda self: (self.G_min, self.G_max))
     state_on = property(lambda self: self.G_max)
     state_off = property(lambda self: self.G_min)
 
     def current(self, state, v):
-        """Current (A) :math:`G v`."""
-        return np.asarray(state, dtype=float) * v
+        """Current (A) :math:`\\gamma G v`."""
+        return self.gain * np.asarray(state, dtype=float) * v
 
     def dcurrent_dv(self, state, v):
         """Conductance (S)."""
-        return np.broadcast_to(np.asarray(state, dtype=float), np.broadcast_shapes(np.shape(state), np.shape(v)))
+        g = self.gain * np.asarray(state, dtype=float)
+        return np.broadcast_to(g, np.broadcast_shapes(np.shape(g), np.shape(v)))
 
     def dstate_dt(self, state, v):
         """0: an ideal conductance does not change."""
         return np.zeros(np.broadcast_shapes(np.shape(state), np.shape(v)))
 
+    def step(self, state, v, dt):
+        """The state, unchanged."""
+        return np.asarray(state, dtype=float).copy()
+
     def conductance(self, state, v=0.0):
         """Conductance (S)."""
-        return np.asarray(state, dtype=float) * np.ones_like(np.asarray(v, dtype=float))
-
-    def __repr__(self) -> str:
-        return f"IdealConductance(g_min={self.G_min!r}, g_max={self.G_max!r})"
+        return self.gain * np.asarray(state, dtype=float) * np.ones_like(np.asarray(v, dtype=float))
 
 
 def _load(device):
@@ -101,7 +122,7 @@ class DeviceAdapter:
             hi = 1e-4 if g_max is None else g_max
             if not lo < hi:
                 raise ParameterError(f"CrossbarConfig: g_min must be < g_max, got g_min={lo!r}, g_max={hi!r}")
-            model = IdealConductance(lo, hi)
+            model = IdealConductance(float(lo), float(hi))
         for attr in ("current", "dcurrent_dv", "state_bounds"):
             if not hasattr(model, attr):
                 raise ParameterError(f"CrossbarConfig: device must implement {attr} (device-model protocol), got {model!r}")

@@ -215,7 +215,6 @@ def test_rc_step_transient(ngspice_path):
     _compare_tran(net, 1e-4 * 3, 5e-8, ["out"], 2e-5)
 
 
-@pytest.mark.slow
 def test_rc_ladder_transient(ngspice_path):
     """Five-stage RC ladder (different capacitances) driven by a pulse, then by a sine."""
     for wave in (Pulse(0.0, 1.0, 1e-5, 1e-6, 1e-6, 3e-4, None), Sine(0.0, 1.0, 5e3)):
@@ -280,6 +279,7 @@ class DriftResistor:
         )
 
 
+@pytest.mark.slow  # ~2.5 s alone, > 5 s on a loaded machine
 def test_device_elements_as_behavioural_subcircuits(ngspice_path):
     """Devices exported through model.spice_subckt (one definition per distinct initial state)."""
     model = DriftResistor()

@@ -299,7 +299,7 @@ def test_device_elements_as_behavioural_subcircuits(ngspice_path):
         np.testing.assert_allclose(mine, ref.voltage(node), rtol=0, atol=2e-5, err_msg=node)
     for dev, x0 in (("M1", 0.5), ("M2", 0.3)):
         state = CubicSpline(ours.t, np.asarray(ours.state(dev)))(ref.axis)
-        spice_state = ref.vectors[f"v(x{dev.lower()}.x)"]
+        spice_state = ref.internal_voltage(dev, "x")
         assert spice_state[0] == pytest.approx(x0, abs=1e-6)
         np.testing.assert_allclose(state, spice_state, rtol=0, atol=1e-5, err_msg=dev)
         assert np.ptp(spice_state) > 0.05  # the state really moved

@@ -107,6 +107,17 @@ class SpiceResults:
             return 0.0 if isinstance(self.analysis, Op) else zero
         return self._pick(f"v({spice})", "node", node)
 
+    def internal_voltage(self, element: str, node: str):
+        """Voltage (V) of an internal node of a subcircuit element, e.g. a device's state node ``"x"``.
+
+        Raises
+        ------
+        NeurosimError
+            No such node in the results.
+        """
+        spice = self.element_map.get(element, str(element)).lower()
+        return self._pick(f"v({spice}.{str(node).lower()})", "internal node", f"{element}.{node}")
+
     def current(self, source: str):
         """Branch current of a voltage source (or VCVS) in ampere, SPICE sign convention.
 

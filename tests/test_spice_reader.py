@@ -104,7 +104,9 @@ X1 in 0 pair r={rbase}
     assert net.element("X1.Xc1.R1")["params"]["resistance"] == 1000.0  # 2 * (1k / 2)
     assert net.element("X1.Xc2.R1")["params"]["resistance"] == 20.0  # the cell's own default
     with pytest.raises(SpiceSyntaxError, match="unknown parameter 'half'"):
-        read_spice("t\n.subckt c a params: r=1\nR1 a 0 {half}\n.ends\n.subckt p a\n.param half=2\nX1 a c\n.ends\nX1 n p\n")
+        read_spice(
+            "t\n.subckt c a params: r=1\nR1 a 0 {half}\n.ends\n.subckt p a\n.param half=2\nX1 a c\n.ends\nX1 n p\n"
+        )
 
 
 def test_include_relative_to_including_file(tmp_path):

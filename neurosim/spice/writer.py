@@ -196,7 +196,8 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
     an = as_analysis(analysis) if analysis is not None else None
     node_names = netlist.node_names
     nodes = _spice_nodes(node_names)
-    title = (netlist.title or "neurosim netlist").splitlines()[0] if (netlist.title or "").strip() else "neurosim netlist"
+    title_lines = (netlist.title or "").strip().splitlines()
+    title = title_lines[0] if title_lines else "neurosim netlist"
     lines: list[str] = [title, "* written by neurosim.spice.write_spice"]
     models: list[str] = []
     element_map: dict = {}
@@ -237,14 +238,17 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
             uniq, inverse = np.unique(table, axis=0, return_inverse=True)
             mnames = [f"DMOD{n_diode_models + k}" for k in range(len(uniq))]
             n_diode_models += len(uniq)
-            models.extend(f".model {m} D (IS={fmt(a)} N={fmt(b)} RS={fmt(c)})" for m, (a, b, c) in zip(mnames, uniq.tolist()))
+            models.extend(
+                f".model {m} D (IS={fmt(a)} N={fmt(b)} RS={fmt(c)})" for m, (a, b, c) in zip(mnames, uniq.tolist())
+            )
             lines.extend(
                 f"{s} {a} {b} {mnames[i]}" for s, a, b, i in zip(snames, cols[0], cols[1], np.ravel(inverse).tolist())
             )
         elif kind == "switch":
             g_on, g_off = 1.0 / p["r_on"], 1.0 / p["r_off"]
             lines.extend(
-                f"{s} {a} {b} I=V({a},{b})*({fmt(gf)}+({fmt(gn)}-{fmt(gf)})/(1+exp(-(V({c},{d})-({fmt(vt)}))/{fmt(vw)})))"
+                f"{s} {a} {b} I=V({a},{b})*({fmt(gf)}+({fmt(gn)}-{fmt(gf)})"
+                f"/(1+exp(-(V({c},{d})-({fmt(vt)}))/{fmt(vw)})))"
                 for s, a, b, c, d, gn, gf, vt, vw in zip(
                     snames, *cols, g_on.tolist(), g_off.tolist(), p["v_t"].tolist(), p["v_w"].tolist()
                 )

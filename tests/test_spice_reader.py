@@ -175,6 +175,8 @@ def test_binary_file_is_a_syntax_error(tmp_path):
         ("t\nC1 a 0 1n IC\n", 2, "needs '= value'"),
         ("t\nB1 a 0 V=V(a)*2\n", 2, "B sources"),
         ("t\n.lib models.lib tt\n", 2, ".lib is not supported"),
+        ("t\nR1 a 0 1\n.temp 50\n", 3, "not supported"),
+        ("t\n.options reltol=1e-3 tnom=25\n", 2, "not supported"),
     ],
 )
 def test_errors_name_file_and_line(deck, line, match):
@@ -203,7 +205,7 @@ def test_deep_nesting_is_refused():
 
 
 def test_directives_and_options():
-    deck = read_spice("t\n.options reltol=1e-6 klu\n.save all\n.print tran v(a)\n.dc v1 0 1 0.1\nV1 a 0 1\n.end\n")
+    deck = read_spice("t\n.options reltol=1e-6 klu\n.save all\n.print tran v(a)\n.dc v1 0 1 0.1\nV1 a 0 1\n.temp 27\n.end\n")
     assert deck.options == {"reltol": "1e-6", "klu": True}
     assert deck.analysis == DCSweep("v1", 0.0, 1.0, 0.1)
 

@@ -21,7 +21,16 @@ __all__ = ["Deck", "Subckt", "ModelCard", "parse_deck", "MAX_INCLUDE_DEPTH"]
 MAX_INCLUDE_DEPTH = 16
 
 # directives that only ask for output or set simulator controls: accepted and ignored
-_IGNORED = {".save", ".print", ".plot", ".probe", ".width", ".meas", ".measure", ".temp", ".four", ".nodeset"}
+_IGNORED = {".save", ".print", ".plot", ".probe", ".width", ".meas", ".measure", ".four", ".nodeset"}
+# neurosim's diode uses the thermal voltage at 27 degC; decks written by write_spice carry
+# temp = tnom = 27.0001 degC (ngspice's constants), which is the same temperature for neurosim
+_TEMP_TOLERANCE = 1e-3
+
+
+def _check_temperature(value: str, what: str, st: Statement) -> None:
+    t = parse_number(value, st)
+    if abs(t - 27.0) > _TEMP_TOLERANCE:
+        raise st.error(f"{what} = {t!r} degC is not supported: neurosim simulates at the nominal 27 degC")
 
 
 @dataclasses.dataclass
@@ -242,11 +251,18 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
                 if k + 1 < len(toks) and toks[k + 1] == "=":
                     if k + 2 >= len(toks):
                         raise st.error(f"option {toks[k]!r} has no value")
+                    if toks[k] in ("temp", "tnom"):
+                        _check_temperature(toks[k + 2], toks[k], st)
                     deck.options[toks[k]] = toks[k + 2]
                     k += 3
                 else:
                     deck.options[toks[k]] = True
                     k += 1
+        elif word == ".temp":
+            toks = st.tokens
+            if len(toks) != 2:
+                raise st.error(".temp needs one temperature (degC)")
+            _check_temperature(toks[1], ".temp", st)
         elif word == ".title":
             deck.title = st.text.split(None, 1)[1] if len(st.text.split(None, 1)) > 1 else ""
         elif word == ".global":

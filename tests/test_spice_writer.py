@@ -218,3 +218,21 @@ def test_round_trip_nonlinear_dc_and_transient():
     for x in nodes:
         np.testing.assert_allclose(np.interp(ta.t, tb.t, np.asarray(tb.v(x))), np.asarray(ta.v(x)), rtol=0, atol=1e-9,
                                    err_msg=x)
+
+
+def test_exported_waveforms_mean_the_same_to_ngspice(ngspice_path):
+    """Each source drives a 1 ohm resistor: ngspice's node voltage is its reading of the exported
+    waveform; it must equal the netlist waveform's own value (SPICE semantics: sine delay + phase +
+    damping, periodic pulse, PWL held before its first and after its last point)."""
+    waves = {
+        "a": Sine(0.1, 1.0, 1e3, 1e-3, 200.0, 30.0),
+        "b": Pulse(0.0, 1.0, 1e-4, 1e-4, 2e-4, 3e-4, 8e-4),
+        "c": PWL([1e-4, 5e-4, 9e-4], [0.5, -1.0, 2.0]),
+    }
+    net = Netlist("waveforms")
+    for k, (node, w) in enumerate(waves.items()):
+        net.add_vsource(f"V{k}", node, "0", 0.0, w)
+        net.add_resistor(f"R{k}", node, "0", 1.0)
+    res = run_ngspice(net, Tran(1e-6, 3e-3, 0.0, 1e-6))
+    for node, w in waves.items():
+        np.testing.assert_allclose(res.voltage(node), w.value(res.axis), rtol=0, atol=1e-12, err_msg=node)

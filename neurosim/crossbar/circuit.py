@@ -144,7 +144,9 @@ class CellPhysics:
             g = self.linear_g()
             return g * v, np.broadcast_to(g, v.shape), v * g / self.g
         lo, hi = np.minimum(v, 0.0), np.maximum(v, 0.0)
-        u = 0.5 * (lo + hi)
+        # warm start from the previous call's internal voltages (successive Newton iterates are close)
+        prev = getattr(self, "_u", None)
+        u = np.clip(prev, lo, hi) if prev is not None and prev.shape == v.shape else 0.5 * (lo + hi)
         for _ in range(200):
             ia, ga = self._access(u)
             im, gm = self._mem(v - u)
@@ -153,12 +155,13 @@ class CellPhysics:
             lo = np.where(h > 0, lo, u)
             step = h / (ga + gm)
             new = u - step
-            bad = (new <= lo) | (new >= hi) | ~np.isfinite(new)
+            bad = (new < lo) | (new > hi) | ~np.isfinite(new)
             new = np.where(bad, 0.5 * (lo + hi), new)
             done = np.abs(new - u) <= 1e-15 * np.maximum(np.abs(v), 1e-3) + 1e-300
             u = new
             if done.all():
                 break
+        self._u = u
         ia, ga = self._access(u)
         im, gm = self._mem(v - u)
         g = ga * gm / (ga + gm)
@@ -451,7 +454,6 @@ class TileCircuit:
         V_mem = np.zeros((V.shape[0], self.rows, self.cols))
         P = np.zeros(V.shape[0])
         # initial guess: the linear solve with each cell's chord conductance at the full read voltage
-        vmax_all = np.max(np.abs(V)) if V.size else 0.0
         for k in range(V.shape[0]):
             z = np.zeros(self.n_total)
             z[s] = V[k]
@@ -462,10 +464,13 @@ class TileCircuit:
             ig, gi, _ = cells.iv(vguess)
             g0 = np.where(np.abs(vguess) > 0, ig / vguess, gi)
             g0 = np.maximum(g0, 1e-15)
-            x = self._linear_solve(Lw, g0, z)
-            z[:nu] = x
-            ok = False
-            big = np.inf
+            L0 = (Lw + self._cell_laplacian(g0)).tocsr()
+            solver = self._factor(L0[:nu, :nu].tocsc())
+            z[:nu] = solver(-(L0[:nu, nu:] @ z[nu:]))
+            # Newton with the factorization reused while the residual falls fast (chord steps),
+            # refactorized at the current Jacobian when it does not
+            ok, fresh, refactor = False, False, False
+            big, prev = np.inf, np.inf
             for it in range(max_iter):
                 vc = z[rn] - z[cn]
                 ic, gc, _ = cells.iv(vc)
@@ -473,12 +478,16 @@ class TileCircuit:
                 np.add.at(F, rn, ic)
                 np.add.at(F, cn, -ic)
                 Fu = F[:nu]
+                r = float(np.max(np.abs(Fu))) if Fu.size else 0.0
                 # converged when KCL holds to rounding of the largest cell current
-                if Fu.size == 0 or np.max(np.abs(Fu)) <= 1e-13 * max(float(np.max(np.abs(ic))), 1e-300):
+                if r <= 1e-13 * max(float(np.max(np.abs(ic))), 1e-300):
                     ok = True
                     break
-                J = (Lw_uu + self._cell_laplacian(gc)[:nu, :nu]).tocsc()
-                dx = self._spsolve(J, -Fu)
+                if refactor or r > 0.25 * prev:
+                    solver = self._factor((Lw_uu + self._cell_laplacian(gc)[:nu, :nu]).tocsc())
+                    fresh, refactor = True, False
+                prev = r
+                dx = solver(-Fu)
                 # damping: limit the largest node-voltage change to half the input range
                 lim = 0.5 * max(vmax, 1e-3)
                 big = float(np.max(np.abs(dx)))
@@ -486,8 +495,11 @@ class TileCircuit:
                     dx *= lim / big
                 z[:nu] += dx
                 if big <= tol * vmax:
-                    ok = True
-                    break
+                    if fresh:
+                        ok = True
+                        break
+                    refactor = True  # a small chord step: confirm with the true Jacobian
+                fresh = False
             if not ok:
                 worst = int(np.argmax(np.abs(Fu))) if Fu.size else -1
                 raise ConvergenceError(
@@ -506,8 +518,15 @@ class TileCircuit:
                 I_out[k] = z[self.out_ids] / self.r_sense
             V_mem[k] = vm.reshape(self.rows, self.cols)
             P[k] = float(F[s] @ V[k])
-        del vmax_all
         return I_out, V_mem, P
+
+    def _factor(self, A):
+        """A solver ``b -> A^{-1} b`` for the SPD matrix ``A`` (dense Cholesky or sparse LU)."""
+        if self.n_u <= _DENSE_LIMIT:
+            c = scipy.linalg.cho_factor(A.toarray())
+            return lambda b: scipy.linalg.cho_solve(c, b)
+        lu = spla.splu(A, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        return lu.solve
 
     def _linear_solve(self, Lw, g, z) -> np.ndarray:
         """Unknown node voltages with linear cells ``g`` and the Dirichlet values in ``z``."""

@@ -136,6 +136,15 @@ def test_include_cycle_and_missing_file(tmp_path):
         read_spice(str(tmp_path / "missing.cir"))
 
 
+def test_repeated_includes_cannot_multiply_without_bound(tmp_path):
+    for k in range(8):  # each level includes the next one 10 times: 10**8 expansions without a cycle
+        (tmp_path / f"l{k}.inc").write_text("".join(f".include l{k + 1}.inc\n" for _ in range(10)))
+    (tmp_path / "l8.inc").write_text("* leaf\n")
+    (tmp_path / "top.cir").write_text("t\n.include l0.inc\n")
+    with pytest.raises(SpiceSyntaxError, match="more than 1000 .include"):
+        read_spice(str(tmp_path / "top.cir"))
+
+
 def test_binary_file_is_a_syntax_error(tmp_path):
     path = tmp_path / "bin.cir"
     path.write_bytes(b"title\nR1 a 0 1\n\xff\xfe\x00garbage\n")
@@ -189,6 +198,15 @@ def test_errors_name_file_and_line(deck, line, match):
 def test_exponential_nesting_is_refused_before_any_work():
     lines = ["bomb", ".subckt s0 a", "R1 a 0 1", ".ends"]
     for k in range(1, 12):  # 10**11 elements after flattening
+        lines += [f".subckt s{k} a"] + [f"X{j} a s{k - 1}" for j in range(10)] + [".ends"]
+    lines += ["X1 n s11", ".end"]
+    with pytest.raises(SpiceSyntaxError, match="expands to more than"):
+        read_spice("\n".join(lines))
+
+
+def test_nesting_of_empty_subcircuits_is_refused_too():
+    lines = ["bomb", ".subckt s0 a", ".ends"]
+    for k in range(1, 12):
         lines += [f".subckt s{k} a"] + [f"X{j} a s{k - 1}" for j in range(10)] + [".ends"]
     lines += ["X1 n s11", ".end"]
     with pytest.raises(SpiceSyntaxError, match="expands to more than"):

@@ -15,10 +15,13 @@ from neurosim.errors import SpiceSyntaxError
 from neurosim.spice.analysis import DCSweep, Op, Tran
 from neurosim.spice.lexer import Statement, parse_number, split_statements
 
-__all__ = ["Deck", "Subckt", "ModelCard", "parse_deck", "MAX_INCLUDE_DEPTH"]
+__all__ = ["Deck", "Subckt", "ModelCard", "parse_deck", "MAX_INCLUDE_DEPTH", "MAX_INCLUDES"]
 
 #: Deepest allowed chain of nested ``.include`` files.
 MAX_INCLUDE_DEPTH = 16
+#: Most ``.include`` lines expanded in one deck (a file included repeatedly at several levels would
+#: otherwise multiply without a cycle).
+MAX_INCLUDES = 1000
 
 # directives that only ask for output or set simulator controls: accepted and ignored
 _IGNORED = {".save", ".print", ".plot", ".probe", ".width", ".meas", ".measure", ".four", ".nodeset"}
@@ -80,9 +83,11 @@ def _read_file(path: str, where: Statement | None) -> str:
         raise SpiceSyntaxError(f"not UTF-8 text (byte {exc.start})", path, line) from None
 
 
-def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, where: Statement | None):
+def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, where: Statement | None,
+            count: list | None = None):
     """Statements of ``text`` with ``.include`` lines replaced by the included statements."""
     head, statements = split_statements(text, path, title)
+    count = [0] if count is None else count
     out: list[Statement] = []
     for st in statements:
         word = st.text.split(None, 1)[0].lower()
@@ -100,8 +105,11 @@ def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, wher
                 raise st.error(f"include cycle: {name!r} is already being read")
             if len(stack) >= MAX_INCLUDE_DEPTH:
                 raise st.error(f".include nested deeper than {MAX_INCLUDE_DEPTH} files")
+            count[0] += 1
+            if count[0] > MAX_INCLUDES:
+                raise st.error(f"more than {MAX_INCLUDES} .include lines expanded")
             sub = _read_file(target, st)
-            _, inner = _expand(sub, target, os.path.dirname(target), False, stack + (target,), st)
+            _, inner = _expand(sub, target, os.path.dirname(target), False, stack + (target,), st, count)
             out.extend(inner)
         elif word == ".lib":
             raise st.error(".lib is not supported; use .include")

@@ -129,9 +129,9 @@ class _Flattener:
                 raise st.error(f"subcircuits nested deeper than {MAX_SUBCKT_DEPTH} levels")
             if sub not in self._sizes:
                 self._sizes[sub] = self.size(self.deck.subckts[sub].body, chain + (sub,))
-            total += self._sizes[sub]
+            total += 1 + self._sizes[sub]  # the instance itself counts: empty subcircuits can nest too
             if total > self.max_elements:
-                raise st.error(f"the deck expands to more than {self.max_elements} elements")
+                raise st.error(f"the deck expands to more than {self.max_elements} elements and instances")
         return total
 
     # ---------------------------------------------------------------- flattening
@@ -223,7 +223,8 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     source : str or os.PathLike
         A file path, or the deck text itself (any string containing a newline).
     max_elements : int
-        Refuse decks that expand to more elements than this (subcircuit nesting can multiply).
+        Refuse decks that expand to more elements plus subcircuit instances than this (nesting
+        multiplies them).
 
     Returns
     -------

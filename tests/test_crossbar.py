@@ -191,6 +191,8 @@ def test_config_toml_round_trip(tmp_path):
     cfg.to_toml(path)
     assert CrossbarConfig.from_toml(path) == cfg
     assert CrossbarConfig.from_dict(cfg.to_dict()) == cfg
+    with_model = CrossbarConfig(device=SoftBoundsDevice(G_min=2e-6, G_max=3e-5, n_levels=16, initial_state=2e-6))
+    assert CrossbarConfig.from_toml(with_model.to_toml()) == with_model
     with pytest.raises(ParameterError, match=r"unknown key\(s\) \['tiles'\]"):
         CrossbarConfig.from_dict({"tiles": 3})
 

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from neurosim.crossbar.config import CrossbarConfig
+from neurosim.crossbar.config import ADC, CrossbarConfig  # noqa: F401  (ADC: doctests)
 from neurosim.crossbar.cost import Cost, adc_energy, dac_energy, wire_delay
 from neurosim.crossbar.device import DeviceAdapter
 from neurosim.crossbar.fused import build_fused, fusable, run_fused
@@ -179,6 +179,33 @@ class Crossbar:
             W[t.o0 : t.o1, t.r0 : t.r1] = self.map.to_weights(t.G)
         return W
 
+    def program_report(self) -> dict:
+        """What programming achieved, over all tiles.
+
+        Returns
+        -------
+        dict
+            ``pulses`` (total), ``max_pulses_per_cell``, ``rounds`` (largest over tiles),
+            ``converged`` (fraction of cells within tolerance), ``time`` (s, tiles in parallel),
+            ``energy`` (J), ``G_error_rms`` (S, achieved minus target).
+
+        Examples
+        --------
+        >>> Crossbar(np.eye(2)).program_report()["converged"]
+        1.0
+        """
+        res = [t.program_result for t in self.tiles]
+        err = np.concatenate([(t.G - t.G_target).ravel() for t in self.tiles])
+        return {
+            "pulses": int(sum(r.pulses.sum() for r in res)),
+            "max_pulses_per_cell": int(max(r.pulses.max() for r in res)),
+            "rounds": int(max(r.rounds for r in res)),
+            "converged": float(np.mean(np.concatenate([r.converged.ravel() for r in res]))),
+            "time": float(max(r.time for r in res)),
+            "energy": float(sum(r.energy for r in res)),
+            "G_error_rms": float(np.sqrt(np.mean(err**2))),
+        }
+
     def cost(self) -> Cost:
         """The accumulated energy/latency/area counters (a live object; ``reset_cost()`` zeroes it)."""
         return self._cost
@@ -234,6 +261,11 @@ class Crossbar:
         Returns
         -------
         ndarray, shape (out,)
+
+        Examples
+        --------
+        >>> Crossbar(np.array([[2.0, -1.0]])).matvec([1.0, 1.0])
+        array([1.])
         """
         x = check_array("Crossbar.matvec", "x", x, shape=(self.n_in,))
         return self.matmul(x[None, :], t)[0]
@@ -256,6 +288,13 @@ class Crossbar:
         ------
         ParameterError
             Wrong shape or non-finite values.
+
+        Examples
+        --------
+        >>> xb = Crossbar(np.array([[1.0, 0.5]]), CrossbarConfig(adc=ADC(bits=4)))
+        >>> xb.matmul(np.array([[1.0, 1.0], [0.2, 0.0]]))   # 4-bit ADC: steps of 1.5 / 7
+        array([[1.5       ],
+               [0.21428571]])
         """
         X = check_array("Crossbar.matmul", "X", X, shape=(None, self.n_in), shape_names=("batch", None))
         X = X.astype(np.float64, copy=False)
@@ -277,6 +316,11 @@ class Crossbar:
         Returns
         -------
         ndarray, shape (batch, in)
+
+        Examples
+        --------
+        >>> Crossbar(np.array([[1.0, -2.0]])).matmul_transposed(np.array([[0.5]]))
+        array([[ 0.5, -1. ]])
         """
         Y = check_array("Crossbar.matmul_transposed", "Y", Y, shape=(None, self.n_out), shape_names=("batch", None))
         return self._run(Y.astype(np.float64, copy=False), t, transposed=True)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim.analog.fastread import frozen_read_or_none
 from neurosim.analog.hardware import HardwareConfig
 from neurosim.cells.base import RecurrentBase
 from neurosim.errors import ParameterError
@@ -103,6 +104,7 @@ class AnalogCell:
         self._probe = None  # callable(name, W_effective, X_read, Y) used by neurosim.study for diagnostics
         self._step_index: dict[str, int] = {}
         self._diag: dict[str, tuple] = {}
+        self._frozen: dict[str, Any] = {}
 
     def program(self) -> "AnalogCell":
         """(Re)program every crossbar from the current parameters (otherwise done lazily at first use).
@@ -116,6 +118,7 @@ class AnalogCell:
         """
         self.crossbars.clear()
         self._programmed.clear()
+        self._frozen.clear()
         return self
 
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -128,7 +131,7 @@ class AnalogCell:
         """The digital twin: a digital cell with a copy of this cell's parameters."""
         twin = copy.copy(self)
         twin.__class__ = self._DIGITAL_CLASS
-        for attr in ("hardware", "crossbars", "_programmed", "_act", "_probe", "_step_index", "_diag"):
+        for attr in ("hardware", "crossbars", "_programmed", "_act", "_probe", "_step_index", "_diag", "_frozen"):
             twin.__dict__.pop(attr, None)
         twin.params = OrderedDict((k, v.copy()) for k, v in self.params.items())
         return twin
@@ -148,15 +151,20 @@ class AnalogCell:
         cfg = self.hardware.crossbar_config(name)
         rng = np.random.default_rng(self.hardware.crossbar_seed(name))
         self.crossbars[name] = Crossbar(np.asarray(W, dtype=np.float64), cfg, rng=rng)
+        self._frozen[name] = frozen_read_or_none(self.crossbars[name], self.hardware, self.dtype)
         self._programmed[name] = (key, W.copy() if W.size <= _SMALL else None)
         self._step_index[name] = 0
         return self.crossbars[name]
 
     # ----------------------------------------------------------------------------------- hooks
-    def _read_input(self, name: str, X: np.ndarray) -> np.ndarray:
+    def _stores_quantized(self, name: str) -> bool:
+        """Whether the input of ``name`` is a stored state that the state ADC quantizes."""
         hw = self.hardware
-        if hw.state_bits is not None and not hw.reads_external_input(name) and not name.startswith("weight_l"):
-            return quantize_state(X, hw.state_bits, hw.state_range)
+        return hw.state_bits is not None and not hw.reads_external_input(name) and not name.startswith("weight_l")
+
+    def _read_input(self, name: str, X: np.ndarray) -> np.ndarray:
+        if self._stores_quantized(name):
+            return quantize_state(X, self.hardware.state_bits, self.hardware.state_range)
         return X
 
     def _read(self, name: str, W: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -169,6 +177,8 @@ class AnalogCell:
             Y = np.stack([self._read_at(name, xb, Xr[t]) for t in range(Xr.shape[0])])
         elif hw.step_time is not None:
             Y = self._read_at(name, xb, flat)
+        elif self._frozen.get(name) is not None:
+            Y = self._frozen[name].matmul(flat)
         else:
             Y = xb.matmul(flat)
         Y = np.asarray(Y).reshape(X.shape[:-1] + (W.shape[0],))
@@ -184,6 +194,14 @@ class AnalogCell:
 
     def matmul(self, name: str, W: np.ndarray, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``X @ W.T`` read from the crossbar holding ``W`` (same contract as the digital hook)."""
+        frozen = self._frozen.get(name)
+        if (frozen is not None and out is not None and X.ndim == 2 and self._probe is None
+                and out.flags.c_contiguous and out.dtype == frozen.dtype and not self._stores_quantized(name)):
+            # the per-step recurrent read: straight into the cell's buffer
+            self._crossbar(name, W)  # reprograms if W changed
+            frozen = self._frozen.get(name)
+            if frozen is not None:
+                return frozen.matmul(X, out=out)
         Y = self._read(name, W, X)
         if out is None:
             return Y.astype(self.dtype, copy=False)

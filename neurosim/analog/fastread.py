@@ -1,0 +1,195 @@
+r"""A programmed crossbar frozen into a few GEMMs: the same read, without the per-tile overhead.
+
+When the array does not change between reads (no drift along the sequence, no read disturb),
+inputs are amplitude-encoded and cells read linearly, a crossbar read is, per tile, a fixed linear
+map of the row voltages followed by that tile's ADC (plus, optionally, Gaussian read noise).
+:class:`FrozenRead` precomputes, for every block of tile rows, the effective matrix of all its
+tiles side by side (``ideal``/``device``: the conductances; ``circuit``: each tile's precomputed
+linear map, IR drop included), so one read is one GEMM per block of tile rows plus element-wise
+converter arithmetic, instead of a Python loop over every tile:
+
+.. math::
+
+    y = \frac{x_\max}{g\,v_{read}\,s} \sum_r \mathrm{ADC}_r\!\Big(
+        \frac{g\,v_{read}}{x_\max}\,\big(\mathrm{DAC}(x)_r A_r + \sigma \sqrt{\mathrm{DAC}(x)_r^2 S_r}\odot z\big)\Big),
+    \qquad A_r = [\,\mathrm{combine}(M_{r,1})\;\cdots\;\mathrm{combine}(M_{r,n})\,]
+
+with :math:`S_r = G^{+2} + G^{-2}` per output (a differential pair's two independent column
+noises, :math:`\sigma` the relative read noise of the cells) and :math:`z \sim \mathcal N(0, 1)`
+drawn from the crossbar's own generator.
+
+It updates the crossbar's own cost counters as a read through the crossbar would (converter
+costs per vector are measured once by a calibration read whose counts are then removed; the array
+energy uses the crossbar's power formula). Noise-free outputs equal ``Crossbar.matmul`` to
+rounding (an output exactly on an ADC decision threshold may round to the neighbouring code);
+noisy outputs have the same distribution, not the same draws.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+__all__ = ["FrozenRead", "frozen_read_or_none"]
+
+
+def _read_sigma(cfg) -> float:
+    """Combined relative read noise of the crossbar's ReadNoise non-idealities (0 in ideal mode)."""
+    if cfg.mode == "ideal":
+        return 0.0
+    return math.sqrt(sum(it.sigma**2 for it in cfg.nonidealities if type(it).__name__ == "ReadNoise"))
+
+
+def _eligible(xb, hardware) -> bool:
+    cfg = xb.config
+    if hardware.step_time is not None or cfg.read_disturb or cfg.dac.encoding != "amplitude":
+        return False
+    if _read_sigma(cfg) > 0 and cfg.mapping != "differential":
+        return False  # the reference column's noise is shared by a tile's outputs: not modelled here
+    for tile in xb.tiles:
+        if cfg.mode == "device" and not tile.linear:
+            return False
+        if cfg.mode == "circuit" and (not tile.linear or cfg.cell == "1S1R"):
+            return False
+    return True
+
+
+def frozen_read_or_none(xb, hardware, dtype):
+    """A :class:`FrozenRead` of ``xb`` when its reads can be frozen (see the module), else ``None``."""
+    return FrozenRead(xb, dtype) if _eligible(xb, hardware) else None
+
+
+class FrozenRead:
+    """The read of a programmed :class:`~neurosim.crossbar.Crossbar` as block GEMMs.
+
+    Parameters
+    ----------
+    xb : Crossbar
+        A programmed crossbar whose reads can be frozen (see :func:`frozen_read_or_none`).
+    dtype : numpy dtype
+        Arithmetic of the GEMMs (float64, or float32 for float32 cells).
+    """
+
+    def __init__(self, xb, dtype=np.float64):
+        self.xb = xb
+        cfg = xb.config
+        self.dtype = dt = np.dtype(dtype)
+        mode = cfg.mode
+        gain = cfg.tia_gain if cfg.readout == "tia" else cfg.r_sense
+        dac, adc = cfg.dac, cfg.adc
+        k_in = gain * dac.v_read / dac.x_max
+        scale = dac.x_max / (gain * dac.v_read * xb.map.scale)
+        self.sigma = _read_sigma(cfg)
+        # DAC codes: x_q = (x_max / n) round(n clip(x / x_max)); the factor x_max / n goes into A
+        self.n_dac = None if dac.bits is None else 2 ** (dac.bits - 1) - 1
+        self.dac_in = None if dac.bits is None else self.n_dac / dac.x_max
+        dac_out = 1.0 if dac.bits is None else dac.x_max / self.n_dac
+        self.n_adc = None if adc.bits is None else 2 ** (adc.bits - 1) - 1
+        self.saturation = adc.saturation
+        # the crossbar's array-power formula: exact driver power v Y v of the circuit, or the
+        # cells' sum_i V_i^2 sum_j G_ij (the crossbar's default for circuit reads too)
+        self.quadratic_power = mode == "circuit" and bool(getattr(cfg.cost, "exact_circuit_power", False))
+        v_scale = dac_out * dac.v_read / dac.x_max  # DAC code -> row voltage (V)
+        blocks: dict[tuple[int, int], list] = {}
+        for tile in xb.tiles:
+            blocks.setdefault((tile.r0, tile.r1), []).append(tile)
+        self.blocks = []
+        for (r0, r1), tiles in sorted(blocks.items()):
+            A = np.zeros((r1 - r0, xb.n_out))
+            S = np.zeros((r1 - r0, xb.n_out)) if self.sigma > 0 else None
+            rng = np.zeros(xb.n_out)
+            power = np.zeros((r1 - r0, r1 - r0)) if self.quadratic_power else np.zeros(r1 - r0)
+            for tile in tiles:
+                G = tile.G if mode == "ideal" else tile.conductance_at(None)
+                M = tile.linear_map(None, False).M if mode == "circuit" else G
+                power = power + (tile.linear_map(None, False).Y if self.quadratic_power else G.sum(axis=1))
+                A[:, tile.o0 : tile.o1] = xb.map.combine(M)
+                if S is not None:
+                    S[:, tile.o0 : tile.o1] = G[:, 0::2] ** 2 + G[:, 1::2] ** 2
+                rng[tile.o0 : tile.o1] = xb._v_range(tile, False)
+            # fold every constant into the matrices: a block's GEMM yields the ADC input (V), or
+            # with an ADC, the ADC input in units of its step (ready to round)
+            to_adc = k_in * dac_out
+            if self.n_adc is not None:
+                to_adc = to_adc * (self.n_adc / rng)[None, :]
+                out_scale = (rng / self.n_adc * scale).astype(dt)
+            else:
+                out_scale = None
+                to_adc = to_adc * scale
+            A = (A * to_adc).astype(dt)
+            if S is not None:
+                S = (S * (to_adc * self.sigma) ** 2).astype(dt)
+            power = (power * v_scale**2).astype(np.float64)
+            self.blocks.append((r0, r1, A, S, out_scale, power))
+        self._per_vector = self._calibrate()
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def _calibrate(self) -> dict:
+        """Converter counts and latency of one vector, from one real read whose counts are then removed."""
+        cost = self.xb.cost()
+        before = dataclasses.asdict(cost)
+        self.xb.matmul(np.zeros((1, self.xb.n_in)))
+        after = dataclasses.asdict(cost)
+        for k, v in before.items():
+            setattr(cost, k, v)
+        keys = ("dac_conversions", "adc_conversions", "e_dac", "e_adc", "t_read", "reads", "macs")
+        return {k: after[k] - before[k] for k in keys}
+
+    def _buffer(self, key: str, shape: tuple) -> np.ndarray:
+        """A reusable scratch array (reads of one crossbar are sequential)."""
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[key] = np.empty(shape, dtype=self.dtype)
+        return buf
+
+    def matmul(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``X W^T`` as the crossbar reads it (weight units), counting costs on the crossbar.
+
+        Parameters
+        ----------
+        X : ndarray, shape (batch, in)
+        out : ndarray, shape (batch, out), optional
+            Written in place and returned (dtype ``self.dtype``).
+
+        Returns
+        -------
+        ndarray, shape (batch, out), in ``self.dtype``
+        """
+        B = X.shape[0]
+        Xq = self._buffer("x", (B, X.shape[1]))
+        if self.n_dac is not None:  # DAC codes, in place: rint(clip(n x / x_max, -n, n))
+            np.multiply(X, self.dac_in, out=Xq)
+            np.clip(Xq, -self.n_dac, self.n_dac, out=Xq)
+            np.rint(Xq, out=Xq)
+        else:
+            Xq[...] = X
+        if out is None:
+            out = np.empty((B, self.xb.n_out), dtype=self.dtype)
+        p_total = 0.0
+        for k, (r0, r1, A, S, out_scale, power) in enumerate(self.blocks):
+            xs = Xq[:, r0:r1]
+            v = out if k == 0 else self._buffer("v", out.shape)
+            np.matmul(xs, A, out=v)
+            if S is not None:
+                std = np.matmul(xs * xs, S)
+                np.sqrt(std, out=std)
+                std *= self.xb.rng.standard_normal(std.shape, dtype=self.dtype)
+                v += std
+            if self.n_adc is not None:
+                if self.saturation:
+                    np.clip(v, -self.n_adc, self.n_adc, out=v)
+                np.rint(v, out=v)
+                v *= out_scale
+            if k > 0:
+                out += v
+            if self.quadratic_power:  # drivers deliver v Y v (Y: the tiles' input admittances)
+                p_total += float(np.sum((xs @ power) * xs))
+            else:  # every cell of row i sees V_i: sum_i V_i^2 sum_j G_ij
+                p_total += float(np.sum(xs * xs, axis=0) @ power)
+        cost = self.xb.cost()
+        for key, v in self._per_vector.items():
+            setattr(cost, key, getattr(cost, key) + (B * v if isinstance(v, float) else int(B * v)))
+        cost.e_array += self.xb.config.cost.t_read * p_total
+        return out

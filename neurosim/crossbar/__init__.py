@@ -2,8 +2,15 @@
 
 Public API: :class:`Crossbar` and its :class:`CrossbarConfig` (with :class:`DAC`, :class:`ADC`,
 :class:`Programming`, :class:`CostModel`), the :class:`Cost` counters, the :class:`WeightMap` and the
-structured tile circuit :class:`TileCircuit`; :func:`crossbar_netlist` exports a tile as a
-:class:`~neurosim.netlist.Netlist` built from the ``circuits/`` cell library.
+structured tile circuit :class:`TileCircuit`; :func:`tile_netlist` builds a tile as a
+:class:`~neurosim.netlist.Netlist` from the ``circuits/`` cell library (:func:`cell_subcircuit`),
+``Crossbar.netlist()`` does it for a programmed tile.
+
+Module map: ``config`` (dataclasses, TOML), ``mapping`` (weights <-> conductances), ``periphery``
+(DAC/ADC), ``device`` (device-model adapter), ``programming`` (write-verify), ``tile`` (the three
+read modes of one tile), ``circuit`` (structured MNA, port Schur complement, Newton), ``fused`` (all
+tiles of a linear read in one product), ``cells`` (cell library, netlists), ``probes`` (single-cell
+reads with floating lines), ``cost`` (energy, latency, area).
 
 Examples
 --------
@@ -16,6 +23,7 @@ Examples
 True
 """
 
+from neurosim.crossbar.cells import cell_subcircuit, tile_netlist
 from neurosim.crossbar.circuit import TileCircuit
 from neurosim.crossbar.config import ADC, DAC, CostModel, CrossbarConfig, Programming
 from neurosim.crossbar.cost import Cost
@@ -32,4 +40,6 @@ __all__ = [
     "Cost",
     "WeightMap",
     "TileCircuit",
+    "tile_netlist",
+    "cell_subcircuit",
 ]

@@ -21,7 +21,8 @@ unknown nodes, SPD). Inputs enter and outputs leave only at the few *port-adjace
 (``P_i`` or ``R[i,0]``; ``C[rows-1,j]`` or ``O_j``), and :math:`(A^{-1})_{bb} = S_b^{-1}` with the
 Schur complement :math:`S_b = A_{bb} - A_{bi} A_{ii}^{-1} A_{ib}`. Ordering the interior by nested
 dissection and ``b`` last, one sparse LU (SuperLU, natural order, no pivoting) gives
-:math:`S_b = L_{22} U_{22}` from its trailing blocks, and the whole linear map
+:math:`S_b = L_{22} U_{22} = U_{22}^T D^{-1} U_{22}` (:math:`S_b` is symmetric, D the diagonal of
+:math:`U_{22}`) from its trailing block, and the whole linear map
 
 .. math:: I = M^T v, \\qquad M^T = C_b S_b^{-1} B_b + D
 
@@ -356,25 +357,26 @@ class TileCircuit:
         return self._laplacian(self.rn.ravel(), self.cn.ravel(), np.asarray(g, dtype=float).ravel())
 
     def _boundary_inverse(self, A: sp.csr_matrix):
-        """:math:`(A^{-1})_{bb}` for the tail block ``b`` of the SPD matrix ``A``, or the LU factors
-        ``(L22, U22)`` of its inverse, the Schur complement :math:`S_b = L_{22} U_{22}`."""
+        """``("inv", (A^-1)_bb)`` for the tail block ``b`` of the SPD matrix ``A``, or ``("U", U22)``,
+        the trailing block of its LU factor: the Schur complement is :math:`S_b = U_{22}^T D^{-1} U_{22}`."""
         nu, nb = self.n_u, self.n_b
         if nb == 0:
-            return np.zeros((0, 0))
+            return "inv", np.zeros((0, 0))
         if nu <= _DENSE_LIMIT:
             Ad = A.toarray()
             E = np.zeros((nu, nb))
             E[nu - nb :, :] = np.eye(nb)
-            return scipy.linalg.solve(Ad, E, assume_a="pos")[nu - nb :, :]
+            return "inv", scipy.linalg.solve(Ad, E, assume_a="pos")[nu - nb :, :]
         lu = spla.splu(A.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
         tail = np.arange(nu - nb, nu)
         if np.array_equal(lu.perm_c[tail], tail) and np.array_equal(lu.perm_r[tail], tail):
-            # S_b = L22 U22; return its factors, applied by triangular solves
-            return (lu.L[nu - nb :, nu - nb :].toarray(), lu.U[nu - nb :, nu - nb :].toarray())
+            # S_b = L22 U22, and S_b symmetric makes its unique LU an LDL^T: L22 = U22^T D^-1
+            # (reading U alone avoids materialising the much larger L factor)
+            return "U", lu.U[nu - nb :, nu - nb :].toarray()
         # SuperLU reordered the tail (should not happen for a connected interior): solve for it
         E = np.zeros((nu, nb))
         E[tail, np.arange(nb)] = 1.0
-        return lu.solve(E)[tail, :]
+        return "inv", lu.solve(E)[tail, :]
 
     def linear_map(self, g_cell: np.ndarray) -> LinearMap:
         """Precompute the read of the tile with linear cells of conductance ``g_cell`` (S).
@@ -405,12 +407,13 @@ class TileCircuit:
             Cb = np.zeros((self.out_ids.size, nb))
             Cb[np.arange(self.out_ids.size), self.out_ids - (nu - nb)] = 1.0 / self.r_sense
             D = np.zeros((self.out_ids.size, s.size))
-        if isinstance(Sinv, tuple):  # the factors of S_b
-            L22, U22 = Sinv
-            X = scipy.linalg.solve_triangular(L22, -L_bs, lower=True, unit_diagonal=True)
-            X = scipy.linalg.solve_triangular(U22, X, lower=False)
+        kind, K = Sinv
+        if kind == "U":  # S_b = U22^T D^-1 U22: two triangular solves
+            X = scipy.linalg.solve_triangular(K, -L_bs, trans="T", lower=False)
+            X *= np.diag(K)[:, None]
+            X = scipy.linalg.solve_triangular(K, X, lower=False)
         else:
-            X = Sinv @ (-L_bs)  # boundary voltages per input volt
+            X = K @ (-L_bs)  # boundary voltages per input volt
         Mt = Cb @ X + D
         Y = L_ss + L_bs.T @ X
         return LinearMap(M=np.ascontiguousarray(Mt.T), Y=0.5 * (Y + Y.T))

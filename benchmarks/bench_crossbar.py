@@ -102,10 +102,10 @@ def nonlinear_128():
     return {"1s1r_per_read_s": t_sel / 3, "sinh_per_read_s": t_sinh / 3, "general_dc_s": t_gen}
 
 
-def big_1024_child():
+def big_1024_child(tile):
     rng = np.random.default_rng(2)
     W = rng.uniform(-1, 1, size=(512, 1024))  # 1024 x 1024 physical cells (differential)
-    cfg = CrossbarConfig(mode="circuit", r_wire=1.0, tile_rows=256, tile_cols=256)
+    cfg = CrossbarConfig(mode="circuit", r_wire=1.0, tile_rows=tile, tile_cols=tile)
     t0 = time.perf_counter()
     xb = Crossbar(W, cfg)
     for tile in xb.tiles:
@@ -120,12 +120,15 @@ def big_1024_child():
 
 
 def big_1024():
-    out = subprocess.run([sys.executable, __file__, "--child-1024"], capture_output=True, text=True, check=True)
-    r = json.loads(out.stdout.strip().splitlines()[-1])
-    row(f"1024x1024 circuit, {r['tiles']} tiles of 256x256: precompute", r["precompute_s"], None, "")
-    row("1024x1024 circuit: 1000-vector batch", r["batch_s"], None, "")
-    print(f"{'1024x1024 peak memory (whole process)':<44} {r['peak_mib']:10.0f} MiB")
-    return r
+    out = {}
+    for tile in (256, 128):
+        run = subprocess.run([sys.executable, __file__, "--child-1024", str(tile)], capture_output=True, text=True,
+                             check=True)
+        r = out[tile] = json.loads(run.stdout.strip().splitlines()[-1])
+        row(f"1024x1024 circuit, {r['tiles']} tiles {tile}x{tile}: precompute", r["precompute_s"], None, "")
+        row(f"  1000-vector batch ({tile}x{tile} tiles)", r["batch_s"], None, "")
+        print(f"{'  peak memory (whole process)':<44} {r['peak_mib']:10.0f} MiB")
+    return out
 
 
 def main():
@@ -139,6 +142,6 @@ def main():
 
 if __name__ == "__main__":
     if "--child-1024" in sys.argv:
-        big_1024_child()
+        big_1024_child(int(sys.argv[-1]))
     else:
         main()

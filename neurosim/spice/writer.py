@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -81,21 +82,46 @@ class SpiceExport:
         The deck.
     node_map : dict
         Netlist node name -> SPICE node name, only for nodes that had to be renamed.
-    element_map : dict
-        Netlist element name -> SPICE element name, only for elements that were renamed.
+    element_map : Mapping
+        Netlist element name -> SPICE element name, only for elements that were renamed (built on
+        first use).
     analysis : Op, Tran, DCSweep or None
     """
 
     text: str
     node_map: dict
-    element_map: dict
+    element_map: Mapping
     analysis: Analysis | None
+
+
+class _NameMap(Mapping):
+    """Netlist name -> SPICE name of renamed elements, built on first use (big decks rename many)."""
+
+    def __init__(self, pairs: list):
+        self._pairs = pairs
+        self._map: dict | None = None
+
+    def _get(self) -> dict:
+        if self._map is None:
+            self._map = {a: b for orig, new in self._pairs for a, b in zip(orig, new) if a != b}
+        return self._map
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def _unique_names(names: list[str], reserved_lower: set) -> list[str]:
     """Make names unique case-insensitively (and distinct from ``reserved_lower``) by suffixing ``_<k>``."""
-    lower = [s.lower() for s in names]
-    if len(set(lower)) == len(lower) and not (reserved_lower & set(lower)):
+    # one str.lower over the joined names (names hold no white space here) instead of one per name
+    lower = "\n".join(names).lower().split("\n") if names else []
+    fresh = set(lower)
+    if len(fresh) == len(lower) and not (reserved_lower & fresh):
         return names
     taken = set(reserved_lower)
     out = []
@@ -200,7 +226,7 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
     title = title_lines[0] if title_lines else "neurosim netlist"
     lines: list[str] = [title, "* written by neurosim.spice.write_spice"]
     models: list[str] = []
-    element_map: dict = {}
+    renamed: list = []  # (netlist names, SPICE names) of groups with renamed elements
     groups = netlist.groups
     # element names of all groups, made unique together (SPICE names share one namespace)
     per_group = [_spice_elements(_LETTER[g.kind], g.names) for g in groups]
@@ -213,10 +239,9 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
     for gi, (group, snames) in enumerate(zip(groups, per_group)):
         if len(group) == 0:
             continue
-        changed = [k for k, (a, b) in enumerate(zip(group.names.tolist(), snames)) if a != b]
-        if changed:
-            orig = group.names.tolist()
-            element_map.update((orig[k], snames[k]) for k in changed)
+        orig = group.names.tolist()
+        if orig != snames:
+            renamed.append((orig, snames))
         cols = [nodes[group.nodes[:, t]].tolist() for t in range(group.nodes.shape[1])]
         kind = group.kind
         p = group.params
@@ -270,7 +295,7 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         lines.append(an.to_spice())
     lines.append(".end")
     node_map = {a: b for a, b in zip(node_names, nodes.tolist()) if a != b}
-    return SpiceExport("\n".join(lines) + "\n", node_map, element_map, an)
+    return SpiceExport("\n".join(lines) + "\n", node_map, _NameMap(renamed), an)
 
 
 def write_spice(netlist, analysis=None, options: dict | None = None) -> str:

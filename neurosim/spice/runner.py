@@ -224,6 +224,7 @@ def run_ngspice(netlist_or_deck, analysis=None, *, options: dict | None = None, 
             proc = subprocess.run(
                 [exe, "-b", "-r", raw_path, deck_path], cwd=where, capture_output=True, text=True,
                 timeout=timeout, stdin=subprocess.DEVNULL,
+                env={**os.environ, "SPICE_ASCIIRAWFILE": "0"},  # binary raw file: full precision
             )
         except subprocess.TimeoutExpired as exc:
             raise NeurosimError(f"ngspice did not finish within {timeout} s on {deck_path}") from exc

@@ -213,7 +213,23 @@ def _device_subckts(group, spice_names: list[str], base: str):
 def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceExport:
     """Export a netlist as an ngspice deck, keeping the name maps (used by :func:`run_ngspice`).
 
-    Parameters and exceptions as :func:`write_spice`.
+    Parameters, equations and exceptions as :func:`write_spice`.
+
+    Returns
+    -------
+    SpiceExport
+        The deck text and the netlist-to-SPICE name maps.
+
+    Examples
+    --------
+    >>> from neurosim.netlist import Netlist
+    >>> net = Netlist()
+    >>> net.add_vsource("in", "a", "0", 1.0)
+    >>> net.add_resistor("load", "a", "gnd", 1e3)
+    >>> net.add_resistor("R2", "gnd", "0", 1e3)
+    >>> ex = export_spice(net)
+    >>> dict(ex.element_map), ex.node_map
+    ({'in': 'Vin', 'load': 'Rload'}, {'gnd': 'gnd_'})
     """
     from neurosim.netlist import Netlist
 
@@ -345,7 +361,21 @@ def write_spice(netlist, analysis=None, options: dict | None = None) -> str:
 
 
 def save_spice(netlist, path, analysis=None, options: dict | None = None) -> None:
-    """Write :func:`write_spice` output to ``path``.
+    """Write :func:`write_spice` output to ``path`` (same parameters and equations).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from neurosim.netlist import Netlist
+    >>> from neurosim.spice import Tran
+    >>> net = Netlist("rc")
+    >>> net.add_vsource("V1", "in", "0", 1.0)
+    >>> net.add_resistor("R1", "in", "out", 1e3)
+    >>> net.add_capacitor("C1", "out", "0", 1e-9, ic=0.0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "rc.cir")
+    >>> save_spice(net, path, analysis=Tran(1e-8, 1e-5, uic=True))
+    >>> open(path).read().splitlines()[-3:]
+    ['C1 out 0 1e-09 IC=0', '.tran 1e-08 1e-05 uic', '.end']
 
     Raises
     ------

@@ -58,8 +58,8 @@ def diode_temperature_celsius() -> float:
 
     Examples
     --------
-    >>> round(diode_temperature_celsius(), 6)
-    27.000102
+    >>> abs(diode_temperature_celsius() - 27.0) < 1e-3  # 27.000102 with CODATA 2018 in neurosim
+    True
     """
     from neurosim.netlist import THERMAL_VOLTAGE
 

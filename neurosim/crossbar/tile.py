@@ -156,6 +156,11 @@ class Tile:
             G = self.conductance_at(t)
             cells = self._cells(G, transposed)
             self._maps[key] = self.circuit(transposed).linear_map(cells.linear_g())
+            # the map is all a linear read needs: free the wiring (a few MB per tile), rebuilt on demand
+            if transposed:
+                self._circuit_t = None
+            else:
+                self._circuit = None
         return self._maps[key]
 
     # ------------------------------------------------------------------ reads

@@ -51,6 +51,7 @@ def test_bad_numbers(bad):
         parse_number(bad)
 
 
+@pytest.mark.ngspice
 def test_suffixes_agree_with_ngspice(ngspice_path):
     positive = [(t, v) for t, v in SUFFIXES if v > 0 and v < 1e11]
     lines = ["suffixes"]
@@ -88,6 +89,7 @@ def test_expressions_by_hand(text, value):
     assert evaluate(text, {"a": 1e3, "b": 2.0, "c": 0.5}) == pytest.approx(value, rel=1e-14)
 
 
+@pytest.mark.ngspice
 def test_expressions_agree_with_ngspice(ngspice_path):
     usable = [(t, v) for t, v in EXPRESSIONS if v > 0 and t != "pi"]  # ngspice's .param has no pi
     lines = ["params", ".param a=1k b=2 c=0.5"]

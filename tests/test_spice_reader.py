@@ -254,6 +254,7 @@ R5 d 0 2k
 """
 
 
+@pytest.mark.ngspice
 def test_import_semantics_match_ngspice(ngspice_path):
     """ngspice on the original deck and on the deck re-exported from our import agree (the original
     run at the temperature the export sets for diodes, see writer.diode_temperature_celsius)."""

@@ -59,6 +59,7 @@ def test_deck_lines_for_every_kind():
     assert f".options temp={tc} tnom={tc} reltol=1e-06" in lines
 
 
+@pytest.mark.ngspice
 def test_names_are_made_spice_safe_and_mapped_back(ngspice_path):
     net = Netlist("names")
     net.add_vsource("in", "Top Node", "0", 2.0)  # needs a V prefix; node with a space
@@ -165,6 +166,7 @@ def test_runner_reports_missing_ngspice(monkeypatch):
         run_ngspice("t\nV1 a 0 1\nR1 a 0 1\n.end\n", "op")
 
 
+@pytest.mark.ngspice
 def test_runner_shows_ngspice_errors(ngspice_path):
     with pytest.raises(NeurosimError, match="ngspice failed") as info:
         run_ngspice("t\nV1 a 0 1\nR1 a 0 1\nfoo bar\n.end\n", "op")
@@ -175,13 +177,15 @@ def test_runner_shows_ngspice_errors(ngspice_path):
         run_ngspice("t\nV1 a 0 1\nR1 a 0 1\n.end\n")
 
 
+@pytest.mark.ngspice
 def test_runner_timeout(ngspice_path):
     net = crossbar_netlist(48, seed=0)
     with pytest.raises(NeurosimError, match="did not finish"):
         run_ngspice(net, "op", timeout=0.01)
 
 
-def test_runner_dc_sweep_and_ascii_free_results(ngspice_path):
+@pytest.mark.ngspice
+def test_runner_dc_sweep(ngspice_path):
     net = Netlist("sweep")
     net.add_vsource("V1", "a", "0", 0.0)
     net.add_resistor("R1", "a", "b", 1e3)
@@ -222,6 +226,7 @@ def test_round_trip_nonlinear_dc_and_transient():
                                    err_msg=x)
 
 
+@pytest.mark.ngspice
 def test_exported_waveforms_mean_the_same_to_ngspice(ngspice_path):
     """Each source drives a 1 ohm resistor: ngspice's node voltage is its reading of the exported
     waveform; it must equal the netlist waveform's own value (SPICE semantics: sine delay + phase +

@@ -101,6 +101,7 @@ class _Flattener:
         self.names: dict[str, Statement] = {}
         self.max_elements = max_elements
         self._sizes: dict[str, int] = {}
+        self.deck_params: dict = {}  # top-level .param values, visible inside every subcircuit
 
     # ---------------------------------------------------------------- size check (no recursion blow-up)
     def _instance_target(self, st: Statement) -> tuple[list, str, list]:

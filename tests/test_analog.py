@@ -20,6 +20,7 @@ def _cells():
         "rnn_2layer_bi": RNN(3, 5, num_layers=2, bidirectional=True, dtype=F64, seed=1),
         "rnn_relu_batch_first": RNN(3, 4, nonlinearity="relu", batch_first=True, dtype=F64, seed=2),
         "lstm_2layer_bi": LSTM(3, 5, num_layers=2, bidirectional=True, dtype=F64, seed=3),
+        "lstm_proj": LSTM(3, 5, proj_size=2, num_layers=2, dtype=F64, seed=3),
         "gru_2layer": GRU(3, 6, num_layers=2, dtype=F64, seed=4),
         "elman_2layer": Elman(3, 5, 2, num_layers=2, dtype=F64, seed=5),
         "jordan_bi": Jordan(3, 5, 2, bidirectional=True, output_activation="tanh", dtype=F64, seed=6),
@@ -210,8 +211,12 @@ def test_error_grows_monotonically_with_fewer_bits(field):
 
 # ------------------------------------------------------------------------------ configuration
 def test_hardware_config_toml_roundtrip_and_errors(tmp_path):
-    hw = HardwareConfig(device=None, read_mode="device", dac_bits=7, adc_bits=9, state_bits=6, activation="pwl",
-                        act_gain=0.95, step_time=1e-6, seed=4, crossbar_options={"r_wire": 2.5, "levels": 32})
+    from neurosim.devices import ReadNoise, StuckAtFaults
+
+    hw = HardwareConfig(device="rram_softbounds_gong2018", read_mode="device", dac_bits=7, adc_bits=9, state_bits=6,
+                        activation="pwl", act_gain=0.95, step_time=1e-6, seed=4,
+                        nonidealities=(ReadNoise(0.02), StuckAtFaults(p_on=0.01)),
+                        crossbar_options={"r_wire": 2.5, "levels": 32, "adc": {"saturation": False}})
     path = tmp_path / "hw.toml"
     hw.to_toml(path)
     assert HardwareConfig.from_toml(path) == hw
@@ -284,3 +289,14 @@ def test_drift_along_the_sequence_grows_the_error():
     static = HardwareConfig(read_mode="device", device="rram_softbounds_gong2018", nonidealities=drift, state_range=4.0)
     # without step_time the array is read as programmed (t = None): no drift at all
     assert _max_err(cell, static, x) < 1e-9
+
+
+def test_read_disturb_accumulates_along_the_sequence():
+    # every read moves the HP TiO2 devices a little (linear ion drift under the read voltage), so the
+    # error starts tiny and grows with the number of reads; without disturb the reads are exact
+    cell = RNN(3, 6, dtype=F64, seed=1)
+    x = _x(cell, T=30, B=2)
+    hp = dict(read_mode="device", device="hp_tio2_strukov2008")
+    assert _max_err(cell, HardwareConfig(**hp), x) < 1e-9
+    err = np.abs(to_analog(cell, HardwareConfig(**hp, read_disturb=True))(x)[0] - cell(x)[0]).mean(axis=(1, 2))
+    assert 0 < err[:3].mean() and err[-3:].mean() > 10 * err[:3].mean()

@@ -61,25 +61,24 @@ def lstm_sequence(W_ih, W_hh, bias, x, h0, c0, reverse):
     """LSTM over a sequence -> ``(out (T, B, H), h_n (B, H), c_n (B, H))``; ``bias = b_ih + b_hh`` or None."""
     T, B, _ = x.shape
     H = W_hh.shape[1]
-    sig = np.r_[0 : 2 * H, 3 * H : 4 * H]  # rows of the sigmoid gates i, f, o
-    W_s = W_hh.copy()
-    W_s[sig] *= 0.5
-    gx = _projection(W_ih, x, bias)
-    gx[sig] *= 0.5
+    # internal gate order i, f, o, g: the three sigmoid gates form one contiguous block of rows
+    order = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
+    W_s = W_hh[order]
+    W_s[: 3 * H] *= 0.5
+    gx = _projection(W_ih[order], x, None if bias is None else bias[order])
+    gx[: 3 * H] *= 0.5
     hs = np.empty((T, H, B), dtype=x.dtype)
     h = np.ascontiguousarray(h0.T)
     c = np.ascontiguousarray(c0.T)  # a fresh copy: updated in place below
     G = np.empty((4 * H, B), dtype=x.dtype)
     tmp = np.empty((H, B), dtype=x.dtype)
-    i_f, i, f, g, o = G[: 2 * H], G[:H], G[H : 2 * H], G[2 * H : 3 * H], G[3 * H :]
+    sig, i, f, o, g = G[: 3 * H], G[:H], G[H : 2 * H], G[2 * H : 3 * H], G[3 * H :]
     for t in _steps(T, reverse):
         np.matmul(W_s, h, out=G)
         G += gx[:, t * B : (t + 1) * B]
         np.tanh(G, out=G)
-        i_f *= 0.5
-        i_f += 0.5
-        o *= 0.5
-        o += 0.5
+        sig *= 0.5
+        sig += 0.5
         c *= f
         np.multiply(i, g, out=tmp)
         c += tmp

@@ -530,18 +530,3 @@ class TileCircuit:
             return lambda b: scipy.linalg.cho_solve(c, b)
         lu = spla.splu(A, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
         return lu.solve
-
-    def _linear_solve(self, Lw, g, z) -> np.ndarray:
-        """Unknown node voltages with linear cells ``g`` and the Dirichlet values in ``z``."""
-        nu = self.n_u
-        L = (Lw + self._cell_laplacian(g)).tocsr()
-        rhs = -(L[:nu, nu:] @ z[nu:])
-        return self._spsolve(L[:nu, :nu].tocsc(), rhs)
-
-    def _spsolve(self, A, rhs) -> np.ndarray:
-        if self.n_u == 0:
-            return np.zeros(0)
-        if self.n_u <= _DENSE_LIMIT:
-            return scipy.linalg.solve(A.toarray(), rhs, assume_a="pos")
-        lu = spla.splu(A, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-        return lu.solve(rhs)

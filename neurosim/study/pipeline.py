@@ -100,6 +100,11 @@ def make_task(name: str, n_steps: int, seed: int, batch_size: int | None = None)
     ------
     ParameterError
         Unknown task name.
+
+    Examples
+    --------
+    >>> make_task("copy", 5, seed=0).inputs.shape      # delay 5 + 2 x 10 symbols, 64 sequences
+    (25, 64, 10)
     """
     if name not in TASKS:
         raise ParameterError(f"make_task: name must be one of {', '.join(map(repr, TASKS))}, got {name!r}")
@@ -157,6 +162,12 @@ def train_network(cell: RecurrentBase, task: SequenceTask, alpha: float = 1e-6) 
     Returns
     -------
     TrainedNetwork
+
+    Examples
+    --------
+    >>> net = train_network(make_cell("elman", 1, 20, seed=0), make_task("mackey_glass", 300, seed=0))
+    >>> net.readout is None, bool(net.train_metric < 0.2)    # fitted into the Elman output layer
+    (True, True)
     """
     from neurosim.tasks import accuracy, nrmse
 

@@ -51,6 +51,16 @@ def save_report(comparison, directory) -> dict:
     ------
     ParameterError
         ``directory`` exists and is not a folder, or cannot be created.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from neurosim.cells import RNN
+    >>> from neurosim.study import compare
+    >>> result = compare(RNN(2, 3, dtype=np.float64, seed=0), None, np.zeros((5, 1, 2)))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     sorted(save_report(result, tmp))
+    ['error_per_gate', 'error_vs_step', 'json', 'traces']
     """
     out = Path(directory)
     try:

@@ -190,7 +190,10 @@ class AnalogCell:
         """Read number k of this crossbar in the sequence happens at ``t_start + k * step_time``."""
         k = self._step_index[name]
         self._step_index[name] = k + 1
-        return xb.matmul(X2, t=self.hardware.t_start + k * self.hardware.step_time)
+        t = self.hardware.t_start + k * self.hardware.step_time
+        Y = xb.matmul(X2, t=t)
+        _forget_other_times(xb, t)
+        return Y
 
     def matmul(self, name: str, W: np.ndarray, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``X @ W.T`` read from the crossbar holding ``W`` (same contract as the digital hook)."""
@@ -247,6 +250,19 @@ class AnalogCell:
 
     def __repr__(self) -> str:
         return f"{super().__repr__()} on {self.hardware.read_mode!r} crossbars"
+
+
+def _forget_other_times(xb, t: float) -> None:
+    """Drop the crossbar's per-time read caches of earlier steps.
+
+    ``Crossbar`` caches its fused read matrices (and ``Tile`` its circuit maps) per read time
+    without bound; a sequence read at a new time every step would otherwise keep one copy of
+    every array per step. Each time is read once along the sequence, so only ``t`` is kept.
+    """
+    for cache in [getattr(xb, "_fused", None)] + [getattr(tile, "_maps", None) for tile in getattr(xb, "tiles", ())]:
+        if isinstance(cache, dict):
+            for key in [k for k in cache if isinstance(k, tuple) and len(k) > 1 and k[-2] is not None and k[-2] != t]:
+                del cache[key]
 
 
 def _cost_of(xb):

@@ -109,7 +109,8 @@ def _names(fmt: str, rows: int, cols: int) -> np.ndarray:
 
 
 def tile_netlist(G, v_in, cell="0T1R", r_wire=1.0, r_driver=0.0, readout="tia", tia_gain=1e4, r_sense=100.0,
-                 r_on=1e3, r_off=1e12, i_s=1e-15, n=1.0, driven=None, read=None, word_lines=None):
+                 r_on=1e3, r_off=1e12, i_s=1e-15, n=1.0, driven=None, read=None, word_lines=None,
+                 device=None, states=None):
     """The netlist of one tile read with row voltages ``v_in``.
 
     Nodes: ``r{i}_{j}`` row wire at cell (i, j), ``c{i}_{j}`` column wire, ``s{i}`` driver source,
@@ -132,6 +133,11 @@ def tile_netlist(G, v_in, cell="0T1R", r_wire=1.0, r_driver=0.0, readout="tia", 
         Rows with a driver and columns with a readout (others float); default all.
     word_lines : ndarray of bool, optional
         1T1R rows whose word line is on; default all.
+    device : device model, optional
+        Make each memristor this model's device element (its own I-V, exported by the SPICE
+        writer as a behavioural subcircuit) instead of a resistor ``1/G``; ``G`` is then unused.
+    states : ndarray (rows, cols), optional
+        The devices' states (with ``device``).
 
     Returns
     -------
@@ -184,15 +190,37 @@ def tile_netlist(G, v_in, cell="0T1R", r_wire=1.0, r_driver=0.0, readout="tia", 
         net.add_vcvss(np.char.add("E", cols.astype(str)), t, "0", "0", o, TIA_GAIN)
     else:
         net.add_resistors(np.char.add("Rs", cols.astype(str)), o, "0", r_sense)
-    sub = cell_subcircuit(cell, r_on, r_off, i_s, n)
     ports = {"row": rnode.ravel(), "col": cnode.ravel()}
     if cell == "1T1R":
         wln = np.char.add("wl", np.arange(R).astype(str))
         net.add_vsources(np.char.add("Vwl", np.arange(R).astype(str)), wln, "0",
                          np.where(wl, ACCESS_GATE["v_on"], ACCESS_GATE["v_off"]))
         ports["wl"] = wln[ii.ravel()]
+    inst = _names("X", R, C)
+    if device is not None:
+        _device_cells(net, inst, ports, cell, device, states, r_on, r_off, i_s, n)
+        return net
     if np.any(G <= 0) or not np.all(np.isfinite(G)):
         raise ParameterError("tile_netlist: G must be finite and > 0 S")
-    net.add_instances(_names("X", R, C), sub, ports, params={"r": 1.0 / G.ravel()})
-    del jj
+    net.add_instances(inst, cell_subcircuit(cell, r_on, r_off, i_s, n), ports, params={"r": 1.0 / G.ravel()})
     return net
+
+
+def _device_cells(net, inst, ports, cell, device, states, r_on, r_off, i_s, n) -> None:
+    """The cells with a device-model memristor, added in bulk with the same hierarchical names.
+
+    A device's state is not a subcircuit parameter, so these cells are flattened here: ``X{i}_{j}.Rm``
+    (the device, state per cell), ``X{i}_{j}.mid`` and the access elements of the cell library.
+    """
+    rm = np.char.add(inst, ".Rm")
+    if cell == "0T1R":
+        net.add_devices(rm, ports["row"], ports["col"], device, states)
+        return
+    mid = np.char.add(inst, ".mid")
+    net.add_devices(rm, ports["row"], mid, device, states)
+    if cell == "1T1R":
+        net.add_switches(np.char.add(inst, ".Sw"), mid, ports["col"], ports["wl"], "0", r_on, r_off,
+                         ACCESS_GATE["v_t"], ACCESS_GATE["v_w"])
+    else:
+        net.add_diodes(np.char.add(inst, ".D1"), mid, ports["col"], i_s=i_s, n=n)
+        net.add_diodes(np.char.add(inst, ".D2"), ports["col"], mid, i_s=i_s, n=n)

@@ -51,14 +51,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from neurosim.errors import ConvergenceError, ParameterError
-from neurosim.netlist.elements import T_NOMINAL
+from neurosim.netlist.elements import THERMAL_VOLTAGE
 
-#: Thermal voltage kT/q (V) at the SPICE nominal 300.15 K with the constants ngspice-39 uses
-#: (CODATA 2014: k = 1.38064852e-23 J/K, q = 1.6021766208e-19 C). The CODATA 2018 values differ by
-#: 3.4e-7 relative, enough to move selector currents by ~1e-6 against ngspice.
-THERMAL_VOLTAGE_NGSPICE = 1.38064852e-23 * T_NOMINAL / 1.6021766208e-19
-
-__all__ = ["TileCircuit", "CellPhysics", "LinearMap", "ACCESS_GATE", "THERMAL_VOLTAGE_NGSPICE"]
+__all__ = ["TileCircuit", "CellPhysics", "LinearMap", "ACCESS_GATE"]
 
 #: 1T1R access switch: word-line voltage of a selected (on) / unselected (off) row, threshold and
 #: transition width of the smooth switch, V.
@@ -93,7 +88,8 @@ class CellPhysics:
     i_s, n : float
         1S1R selector saturation current (A) and ideality factor.
     v_t : float
-        Thermal voltage (V); default ngspice's (:data:`THERMAL_VOLTAGE_NGSPICE`).
+        Thermal voltage (V); default the netlist layer's kT/q at 27 degC (CODATA 2018), which the
+        SPICE writer makes ngspice use too (it sets ``temp``/``tnom`` accordingly).
     """
 
     cell: str
@@ -103,7 +99,7 @@ class CellPhysics:
     g_access: np.ndarray | None = None
     i_s: float = 1e-15
     n: float = 1.0
-    v_t: float = THERMAL_VOLTAGE_NGSPICE
+    v_t: float = THERMAL_VOLTAGE
 
     @property
     def linear(self) -> bool:

@@ -106,8 +106,11 @@ def tile_netlist_of(xb, voltages=None, tile: int = 0):
     t = xb.tiles[tile]
     v = np.full(t.rows, cfg.dac.v_read) if voltages is None else check_array(
         "Crossbar.netlist", "voltages", voltages, shape=(t.rows,))
-    if not t.phys.linear:
-        raise ParameterError("Crossbar.netlist: export needs a device with a linear read I-V (cells as resistors)")
+    if t._v_nl is not None:
+        raise ParameterError("Crossbar.netlist: the NonlinearReadIV non-ideality has no netlist form; use a device "
+                             "model with a nonlinear read I-V instead")
+    # linear devices are resistors 1/G; nonlinear ones their model's own element (scalar parameters)
+    device = None if t.phys.linear else t.phys.model
     return tile_netlist(t.G if cfg.mode == "ideal" else t.conductance_at(None), v, cfg.cell, cfg.r_wire,
                         cfg.r_driver, cfg.readout, cfg.tia_gain, cfg.r_sense, cfg.r_on_access, cfg.r_off_access,
-                        cfg.selector_is, cfg.selector_n)
+                        cfg.selector_is, cfg.selector_n, device=device, states=None if device is None else t.state.ravel())

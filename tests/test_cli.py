@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from neurosim.cli import main
 
 
@@ -47,3 +49,11 @@ def test_bad_arguments_give_exit_status_2(tmp_path, capsys):
     assert main(["compare", "--dac-bits", "1", "--out", str(tmp_path)]) == 2
     assert "dac_bits must be an integer in [2, 24]" in capsys.readouterr().err
     assert main(["compare", "--cell", "transformer"]) == 2
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "elman", "jordan", "indrnn", "second_order"])
+def test_main_job_runs_for_every_cell(cell, tmp_path, capsys):
+    assert main(["compare", "--cell", cell, "--steps", "60", "--hidden", "8", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "comparison.json").read_text())
+    assert data["metric"]["digital"] < 1.0  # the trained readout beats predicting the mean
+    assert data["summary"]["hidden_rmse_mean"] > 0

@@ -257,7 +257,8 @@ def compare(
         Initial state, as the cell takes it.
     readout : object with ``predict``, optional
         A trained readout (e.g. :class:`~neurosim.tasks.RidgeReadout`) applied digitally to the
-        cell's output; the output error and the metric are then about its prediction.
+        cell's hidden states (the output of RNN/LSTM/GRU/IndRNN/second-order; ``h`` of
+        Elman/Jordan); the output error and the metric are then about its prediction.
     mask : array_like of bool, optional
         Scored steps (time, batch) for the metric.
     kind : {"regression", "classification"}
@@ -305,8 +306,8 @@ def compare(
 
     out_d, hid_d = (_time_major(digital, a, batched) for a in _split(res_d))
     out_a, hid_a = (_time_major(digital, a, batched) for a in _split(res_a))
-    if readout is not None:
-        out_d, out_a = readout.predict(out_d), readout.predict(out_a)
+    if readout is not None:  # a readout reads the hidden states (Elman/Jordan: h, not their own y)
+        out_d, out_a = readout.predict(hid_d), readout.predict(hid_a)
 
     keys = list(dig._recorded)
     hd = np.concatenate([dig._recorded[k] for k in keys], axis=-1)

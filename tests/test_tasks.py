@@ -166,15 +166,23 @@ def test_copy_task_structure():
     assert np.all(t.labels()[:17] == 0)
 
 
-def test_digits_optional():
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        with pytest.raises(OptionalDependencyError, match="scikit-learn"):
-            digits_rows(10)
-        pytest.skip("scikit-learn is not installed: the optional digits data set is unavailable")
+def test_digits_without_scikit_learn_is_a_clear_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn -> ImportError
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(OptionalDependencyError, match="needs scikit-learn, which is not installed"):
+        digits_rows(10)
+
+
+def test_digits_rows_read_row_by_row():
+    datasets = pytest.importorskip("sklearn.datasets", reason="scikit-learn (optional) is not installed")
     t = digits_rows(20, seed=0)
     assert t.inputs.shape == (8, 20, 8) and t.targets.shape == (8, 20, 10)
+    data = datasets.load_digits()
+    # each sequence is one image, step t = pixel row t, scaled to [0, 1]; its label is scored last
+    k = int(np.nonzero([np.array_equal(img / 16.0, t.inputs[:, 0, :]) for img in data.images])[0][0])
+    assert t.labels()[-1, 0] == data.target[k] and t.mask[-1].all() and not t.mask[:-1].any()
 
 
 # ---------------------------------------------------------------- metrics

@@ -162,6 +162,14 @@ def run_fused(xb, fr: FusedRead, V: np.ndarray, h) -> np.ndarray:
     if fr.Q is not None:
         I += np.sqrt(np.matmul(hV * hV, fr.Q)) * xb.rng.standard_normal(I.shape)
     xb._cost.e_array += xb.config.cost.t_read * float(np.sum((h(V) * V) @ fr.g_row))
-    from neurosim.crossbar.periphery import adc_convert
-
-    return adc_convert(xb.config.adc, xb._gain * I, fr.v_range).sum(axis=0)
+    adc = xb.config.adc
+    if adc.bits is None:
+        return xb._gain * I.sum(axis=0)
+    # the ADC of periphery.adc_convert, in place: code = clip(rint(gain I N / v_range)), v = code v_range / N
+    n = 2 ** (adc.bits - 1) - 1
+    I *= (xb._gain * n) / fr.v_range
+    np.rint(I, out=I)
+    if adc.saturation:
+        np.clip(I, -n, n, out=I)
+    I *= fr.v_range / n
+    return I.sum(axis=0)

@@ -149,7 +149,7 @@ class Programming(_Plain):
 
     method: str = "exact"
     tolerance: float = 0.01
-    max_pulses: int = 200
+    max_pulses: int = 1000
     v_set: float = 1.0
     v_reset: float = -1.0
     t_pulse: float = 100e-9

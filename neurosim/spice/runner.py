@@ -158,7 +158,7 @@ def _compose(deck: str, analysis: Analysis | None, options: dict | None) -> str:
 
 def run_ngspice(netlist_or_deck, analysis=None, *, options: dict | None = None, timeout: float = 300.0,
                 keep_dir: str | None = None) -> SpiceResults:
-    """Run ngspice (batch mode) on a netlist or a deck and return its results.
+    r"""Run ngspice (batch mode) on a netlist or a deck and return its results.
 
     ngspice solves the same MNA equations; its binary raw file is read back without loss, and
     source currents keep SPICE's sign (positive into the ``+`` terminal):

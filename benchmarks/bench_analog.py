@@ -5,19 +5,27 @@ Size of issue 6: batch 32, input 64, hidden 256, 100 steps, float32. Rows: the d
 after the one-time precompute (reported separately) and with a nonlinear device (cost reported).
 Best of several repeats, the configurations timed in turn; the machine is shared, so figures are noisy.
 
+BLAS runs single-threaded unless OPENBLAS_NUM_THREADS is set: on this shared 2-core machine a
+multi-threaded BLAS is oversubscribed and small GEMMs slow down erratically (up to 100x), for the
+digital and the analog cell alike.
+
 Run: python benchmarks/bench_analog.py [--repeats N] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before numpy loads its BLAS
 
-from neurosim.analog import HardwareConfig, to_analog
-from neurosim.cells import LSTM
-from neurosim.devices import ReadNoise
+import numpy as np  # noqa: E402
+
+from neurosim.analog import HardwareConfig, to_analog  # noqa: E402
+from neurosim.cells import LSTM  # noqa: E402
+from neurosim.devices import ReadNoise  # noqa: E402
 
 
 def best_interleaved(fns, repeats):
@@ -70,7 +78,14 @@ def main() -> None:
     except Exception as exc:  # report, do not hide: the nonlinear row is informational
         rows.append(("circuit, nonlinear device", float("nan"), None, f"failed: {type(exc).__name__}: {exc}"))
 
-    print(f"LSTM batch {B}, input {I}, hidden {H}, {T} steps, float32, best of {args.repeats}")
+    # the noisy read's floor: one Gaussian per output, per tile-row block, per read
+    n_normals = T * B * 4 * H * (-(-I // 128)) + T * B * 4 * H * (-(-H // 128))
+    gen = np.random.default_rng(0)
+    (t_rng,) = best_interleaved([lambda: gen.standard_normal(n_normals, dtype=np.float32)], args.repeats)
+    rows.append((f"  (floor of the noisy read: {n_normals / 1e6:.1f} M float32 Gaussian draws)", t_rng, None, ""))
+
+    print(f"LSTM batch {B}, input {I}, hidden {H}, {T} steps, float32, best of {args.repeats}, "
+          f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"{'configuration':<58} {'time':>10} {'ratio':>7} {'limit':>6}  note")
     for label, t, limit, note in rows:
         ratio = t / t_dig

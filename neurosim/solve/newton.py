@@ -176,6 +176,22 @@ class NewtonEngine:
         ] + extra + [self.vcon_vals]
         return np.concatenate(vals), r
 
+    def _pin(self, vals, r, pinned, s):
+        """Replace the state equations of pinned states by ``s_k = s_k`` (held at its bound)."""
+        ns = pinned.size
+        vals = vals.copy()
+        # joint blocks, in pattern order: [i_s (a), -i_s (b), diag, -h theta f_v (a), h theta f_v (b)]
+        start = vals.size - 5 * ns - self.vcon_vals.size
+        diag = slice(start + 2 * ns, start + 3 * ns)
+        fva = slice(start + 3 * ns, start + 4 * ns)
+        fvb = slice(start + 4 * ns, start + 5 * ns)
+        vals[diag][pinned] = 1.0
+        vals[fva][pinned] = 0.0
+        vals[fvb][pinned] = 0.0
+        r = r.copy()
+        r[self.n :][pinned] = s[pinned]
+        return vals, r
+
     def element_voltages(self, z):
         x = z[: self.n]
         cc = self.cc
@@ -214,12 +230,27 @@ class NewtonEngine:
             + ([tol.state_tol * span] if self.joint else [])
             + [np.full(self.n_vcon, tol.abstol)]
         )
+        if self.joint:
+            z[n:] = np.clip(z[n:], self.state_lo, self.state_hi)
+            clip_count = np.zeros(z.size - n, np.int64)
+            pinned = np.zeros(z.size - n, bool)
         for it in range(1, max_iter + 1):
-            s_lin = np.clip(z[n:], self.state_lo, self.state_hi) if self.joint else states
+            s_lin = z[n:] if self.joint else states
             vals, r = self._linearise(z, vj_l, vd_l, s_lin, cap_g, gshunt, step, gmin)
+            if self.joint and pinned.any():
+                vals, r = self._pin(vals, r, pinned, z[n:])
             z_new = _solve(self.pattern.matrix(vals), rhs_base + r)
             if z_new is None or not np.all(np.isfinite(z_new)):
                 return NewtonResult(z, False, it, np.inf, -1)
+            if self.joint:
+                # project the states onto their bounds; a state clipped twice is pinned there for
+                # the rest of this solve (models often stop a state at a bound discontinuously,
+                # where plain Newton would cycle across the bound)
+                s_raw = z_new[n:]
+                s_cl = np.clip(s_raw, self.state_lo, self.state_hi)
+                clip_count += s_cl != s_raw
+                pinned |= clip_count >= 2
+                z_new[n:] = np.where(pinned, z[n:], s_cl)
             dz = np.abs(z_new - z)
             small = bool(np.all(dz <= atol + tol.reltol * np.maximum(np.abs(z_new), np.abs(z))))
             vj, vd = self.element_voltages(z_new)

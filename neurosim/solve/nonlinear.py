@@ -81,21 +81,34 @@ def device_iv(model, state: np.ndarray, v: np.ndarray):
 
 
 def device_state_eval(model, state: np.ndarray, v: np.ndarray):
-    """State derivative and the partial derivatives the joint Newton needs (central differences).
+    """State derivative and the partial derivatives the joint Newton needs.
+
+    Uses the model's optional exact ``dstate_partials(state, v) -> (rate, d/dstate, d/dv)`` and
+    ``dcurrent_dstate(state, v)`` when present, otherwise central differences (the state kept at
+    least one difference step inside ``state_bounds``).
 
     Returns
     -------
     f, f_s, f_v, i_s : numpy.ndarray
-        ``dstate_dt``, its derivatives by state and voltage, and ``d current / d state``. The state
-        is kept at least one difference step inside ``state_bounds`` for the differences.
+        ``dstate_dt``, its derivatives by state and voltage, and ``d current / d state``.
     """
     lo, hi = model.state_bounds
-    span = (hi - lo) if np.isfinite(hi - lo) else 1.0
-    ds = 1e-7 * max(span, 1e-300) * np.ones_like(state)
-    sc = np.clip(state, lo + ds, hi - ds) if np.isfinite(hi - lo) else state
-    f = np.broadcast_to(np.asarray(model.dstate_dt(state, v), dtype=np.float64), v.shape)
-    f_s = (np.asarray(model.dstate_dt(sc + ds, v)) - np.asarray(model.dstate_dt(sc - ds, v))) / (2 * ds)
-    dv = _fd_step(v)
-    f_v = (np.asarray(model.dstate_dt(state, v + dv)) - np.asarray(model.dstate_dt(state, v - dv))) / (2 * dv)
-    i_s = (np.asarray(model.current(sc + ds, v)) - np.asarray(model.current(sc - ds, v))) / (2 * ds)
-    return f, np.broadcast_to(f_s, v.shape), np.broadcast_to(f_v, v.shape), np.broadcast_to(i_s, v.shape)
+    finite = bool(np.isfinite(hi - lo))
+    ds = 1e-7 * ((hi - lo) if finite else 1.0) * np.ones_like(state)
+    sc = np.clip(state, lo + ds, hi - ds) if finite else state
+
+    def full(a):
+        return np.broadcast_to(np.asarray(a, dtype=np.float64), v.shape)
+
+    if hasattr(model, "dstate_partials"):
+        f, f_s, f_v = (full(a) for a in model.dstate_partials(state, v))
+    else:
+        f = full(model.dstate_dt(state, v))
+        f_s = full((np.asarray(model.dstate_dt(sc + ds, v)) - np.asarray(model.dstate_dt(sc - ds, v))) / (2 * ds))
+        dv = _fd_step(v)
+        f_v = full((np.asarray(model.dstate_dt(state, v + dv)) - np.asarray(model.dstate_dt(state, v - dv))) / (2 * dv))
+    if hasattr(model, "dcurrent_dstate"):
+        i_s = full(model.dcurrent_dstate(state, v))
+    else:
+        i_s = full((np.asarray(model.current(sc + ds, v)) - np.asarray(model.current(sc - ds, v))) / (2 * ds))
+    return f, f_s, f_v, i_s

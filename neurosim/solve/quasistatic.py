@@ -63,7 +63,8 @@ def quasistatic(
     state_tol : float
         Absolute tolerance of the states, relative to each model's state range.
     max_step : float, optional
-        Largest step, s.
+        Largest step, s (default ``t_stop / 100``: the right-hand side is often 0 at t = 0 --
+        sources at 0 V -- and an unbounded first step can jump over threshold dynamics).
     progress : bool or None
         tqdm bar; ``None``: on when stderr is a terminal.
 
@@ -155,7 +156,7 @@ def quasistatic(
                 continue
             sol = solve_ivp(
                 rhs, (t0, t1), s, method=p["method"], t_eval=te, rtol=p["rtol"], atol=p["state_tol"] * span,
-                max_step=p["max_step"] or np.inf,
+                max_step=p["max_step"] or t_stop / 100.0,
             )
             if sol.status < 0:
                 raise ConvergenceError(f"quasistatic: solve_ivp failed on [{t0:.6g}, {t1:.6g}] s: {sol.message}")

@@ -157,9 +157,11 @@ def transient(
     bp_k = 0
     after_bp = True
     q_atol = np.concatenate([np.full(cc.cap_c.size, p["vntol"]), p["state_tol"] * span])
+    q_lo = np.concatenate([np.full(cc.cap_c.size, -np.inf), lo])
+    q_hi = np.concatenate([np.full(cc.cap_c.size, np.inf), hi])
     lin_cache: dict = {}
     bar = _progress_bar(p["progress"], t_stop)
-    stats = {"accepted": 0, "rejected": 0, "newton_iterations": 0, "method": p["method"]}
+    stats = {"accepted": 0, "rejected": 0, "rejected_newton": 0, "newton_iterations": 0, "method": p["method"]}
     steps = 0
     try:
         while t < t_stop * (1 - 1e-12):
@@ -192,6 +194,7 @@ def transient(
                 s_new = np.clip(r.z[n:], lo, hi) if joint else s
             if not ok:
                 stats["rejected"] += 1
+                stats["rejected_newton"] += 1
                 h /= 8.0
                 if h < h_min:
                     raise ConvergenceError(
@@ -201,7 +204,7 @@ def transient(
                 continue
             vc_new = _v(x_new, cc.cap_a) - _v(x_new, cc.cap_b)
             q_new = np.concatenate([vc_new, s_new])
-            ratio = _lte_ratio(hist, t + h, q_new, order2, p["reltol"], q_atol)
+            ratio = _lte_ratio(hist, t + h, q_new, order2, p["reltol"], q_atol, q_lo, q_hi)
             if ratio > 1.0:
                 stats["rejected"] += 1
                 h *= max(0.9 * ratio ** (-1.0 / (3 if order2 else 2)), 0.1)
@@ -270,8 +273,11 @@ def _linear_step(cc, cache, geq, b):
     return cache["lu"].solve(b)
 
 
-def _lte_ratio(hist, t_new, q_new, order2, reltol, atol) -> float:
-    """max LTE / tolerance over capacitor voltages and states (0 when no predictor is available)."""
+def _lte_ratio(hist, t_new, q_new, order2, reltol, atol, lo, hi) -> float:
+    """max LTE / tolerance over capacitor voltages and states (0 when no predictor is available).
+
+    The predictor is clipped to the state bounds: a state resting at its bound is not an error.
+    """
     if q_new.size == 0:
         return 0.0
     need = 3 if order2 else 2
@@ -293,6 +299,6 @@ def _lte_ratio(hist, t_new, q_new, order2, reltol, atol) -> float:
     else:
         qp = pts[-1][1] + h * (pts[-1][1] - pts[-2][1]) / h1
         coef = h / (2.0 * h + h1)
-    lte = coef * np.abs(q_new - qp)
+    lte = coef * np.abs(q_new - np.clip(qp, lo, hi))
     scale = reltol * np.maximum(np.abs(q_new), np.abs(pts[-1][1])) + atol
     return float(np.max(lte / scale))

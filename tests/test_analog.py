@@ -300,3 +300,16 @@ def test_read_disturb_accumulates_along_the_sequence():
     assert _max_err(cell, HardwareConfig(**hp), x) < 1e-9
     err = np.abs(to_analog(cell, HardwareConfig(**hp, read_disturb=True))(x)[0] - cell(x)[0]).mean(axis=(1, 2))
     assert 0 < err[:3].mean() and err[-3:].mean() > 10 * err[:3].mean()
+
+
+def test_pure_step_functions_run_on_the_crossbars_too():
+    cell = LSTM(3, 4, dtype=F64, seed=2)
+    analog = to_analog(cell, HardwareConfig(dac_bits=5))
+    x_t = np.random.default_rng(0).uniform(-1, 1, size=(2, 3))
+    state = (np.full((2, 4), 0.3), np.full((2, 4), -0.2))
+    ideal = to_analog(cell)
+    for p, q in zip(ideal.step(x_t, state), cell.step(x_t, state)):
+        np.testing.assert_allclose(p, q, atol=1e-12)
+    h_a, _ = analog.step(x_t, state)
+    assert np.abs(h_a - cell.step(x_t, state)[0]).max() > 1e-4  # the 5-bit DAC acts in the step too
+    assert "weight_ih_l0" in analog.crossbars

@@ -57,3 +57,14 @@ def test_main_job_runs_for_every_cell(cell, tmp_path, capsys):
     data = json.loads((tmp_path / "comparison.json").read_text())
     assert data["metric"]["digital"] < 1.0  # the trained readout beats predicting the mean
     assert data["summary"]["hidden_rmse_mean"] > 0
+
+
+def test_weights_file_is_loaded(tmp_path, capsys):
+    from neurosim.cells import RNN
+
+    path = tmp_path / "rnn.npz"
+    RNN(1, 8, seed=5).save(path)
+    assert main(["compare", "--hidden", "8", "--steps", "60", "--weights", str(path), "--out", str(tmp_path / "a")]) == 0
+    RNN(1, 9, seed=5).save(path)
+    assert main(["compare", "--hidden", "8", "--steps", "60", "--weights", str(path), "--out", str(tmp_path / "b")]) == 2
+    assert "weight_ih_l0" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from neurosim.analog import HardwareConfig, to_analog
-from neurosim.cells import GRU, LSTM, RNN, Elman
+from neurosim.cells import GRU, LSTM, RNN
 from neurosim.errors import ParameterError
 from neurosim.study import compare
 from neurosim.study.compare import _divergence

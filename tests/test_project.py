@@ -96,3 +96,20 @@ def test_check_array_names_shapes_and_refuses_nan():
         check_array("LSTM", "input", x)
     with pytest.raises(ParameterError, match=r"numeric array"):
         check_array("LSTM", "input", [[1, 2], [3]])
+
+
+def test_data_files_found_in_checkout_and_install_layouts(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import neurosim.resources as res
+
+    repo = Path(res.__file__).resolve().parents[1]
+    assert res.data_dir("devices") == repo / "devices"
+    assert (res.data_dir("circuits") / "cell_1s1r.cir").is_file()
+    # An installed copy has no repository folders beside the package: the package's own copies are used.
+    fake_pkg = tmp_path / "site" / "neurosim"
+    fake_pkg.mkdir(parents=True)
+    monkeypatch.setattr(res, "_PACKAGE", fake_pkg)
+    assert res.data_dir("devices") == fake_pkg / "_cards"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        res.data_dir("models")

@@ -22,6 +22,7 @@ import numpy as np
 
 from neurosim.crossbar.circuit import ACCESS_GATE
 from neurosim.errors import ParameterError
+from neurosim.resources import data_dir
 
 __all__ = ["cell_subcircuit", "cell_file", "tile_netlist", "TIA_GAIN"]
 
@@ -36,7 +37,7 @@ def cell_file(cell: str) -> Path:
     """Path of the ``circuits/`` file of a cell (``"0T1R"``, ``"1T1R"``, ``"1S1R"``)."""
     if cell not in _FILES:
         raise ParameterError(f"cell_file: cell must be one of {sorted(_FILES)}, got {cell!r}")
-    return Path(__file__).resolve().parents[2] / "circuits" / _FILES[cell]
+    return data_dir("circuits") / _FILES[cell]
 
 
 def _from_file(cell: str, name: str, ports: list[str], values: dict):

@@ -10,7 +10,7 @@ A card has exactly four tables::
 
 Cards are looked up by name in the directories of ``$NEUROSIM_DEVICE_PATH`` (``os.pathsep``
 separated) and then in ``<repository>/devices/`` (located relative to this package, so it works
-from an editable install and from the tests); a path to a ``.toml`` file is used as is.
+from a checkout and from an installed copy); a path to a ``.toml`` file is used as is.
 
 Examples
 --------
@@ -29,6 +29,7 @@ import tomllib
 from pathlib import Path
 
 from neurosim.errors import DeviceCardError, ParameterError
+from neurosim.resources import data_dir
 
 from .conductance import SoftBoundsDevice
 from .drift import LinearIonDrift
@@ -83,9 +84,10 @@ class DeviceCard:
 
 
 def device_dirs() -> list[Path]:
-    """Directories searched for cards, in order (``$NEUROSIM_DEVICE_PATH`` first, then ``<repo>/devices``)."""
+    """Directories searched for cards, in order (``$NEUROSIM_DEVICE_PATH`` first, then the cards
+    shipped with neurosim: ``<repo>/devices``, or their installed copy)."""
     dirs = [Path(p) for p in os.environ.get("NEUROSIM_DEVICE_PATH", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parents[2] / "devices")
+    dirs.append(data_dir("devices"))
     return dirs
 
 

@@ -174,6 +174,20 @@ def test_tile_larger_than_the_device_allows():
         Crossbar(np.ones((2, 2)), CrossbarConfig(device=dev, tile_rows=128, tile_cols=64))
 
 
+def test_card_array_table_limits_the_tile(tmp_path):
+    from neurosim.resources import data_dir
+
+    text = (data_dir("devices") / "rram_softbounds_gong2018.toml").read_text()
+    card = tmp_path / "small_rram.toml"
+    card.write_text(text + "\n[array]\nmax_rows = 32\nmax_cols = 16\n")
+    Crossbar(np.ones((2, 2)), CrossbarConfig(device=str(card), tile_rows=32, tile_cols=16))
+    with pytest.raises(ParameterError, match=r"at most 32 x 16 .* got 32 x 32"):
+        Crossbar(np.ones((2, 2)), CrossbarConfig(device=str(card), tile_rows=32, tile_cols=32))
+    card.write_text(text + "\n[array]\nmax_rows = 0\nmax_cols = 16\n")
+    with pytest.raises(ParameterError, match=r"small_rram.toml: key 'max_rows': must be an integer >= 1, got 0"):
+        Crossbar(np.ones((2, 2)), CrossbarConfig(device=str(card)))
+
+
 def test_window_outside_the_device_is_an_error():
     with pytest.raises(ParameterError, match="conductance window"):
         Crossbar(np.ones((1, 1)), CrossbarConfig(device="rram_softbounds_gong2018", g_max=1e-3))

@@ -144,7 +144,12 @@ class DeviceAdapter:
         own = getattr(model, "n_levels", 0) or None
         self.levels = levels if levels is not None else own
         self.linear = self._is_linear()
+        # A card may limit the array size ([array] table); a model object may carry the same limit.
         self.max_array = getattr(model, "max_array_size", None)
+        if isinstance(device, str):
+            from neurosim.devices.cards import read_card
+
+            self.max_array = read_card(device).max_array_size or self.max_array
 
     def with_model(self, model) -> "DeviceAdapter":
         """The same window, levels and read voltage for another (e.g. varied) model of the same family."""

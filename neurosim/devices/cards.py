@@ -1,12 +1,13 @@
 """Device cards: one TOML file per device (model family, SI parameters, valid ranges, source paper).
 
-A card has exactly four tables::
+A card has four tables, and an optional fifth::
 
     [model]        family = "linear_ion_drift" | "team" | "vteam" | "yakopcic" | "soft_bounds"
                    description = "..." (optional)
     [parameters]   every parameter of the family's model, in SI units
     [ranges]       name = [low, high] for every numeric parameter; the value must lie inside
     [source]       authors, title, venue, year, doi (+ optional note, url)
+    [array]        max_rows, max_cols (optional): the largest array (tile) the device allows
 
 Cards are looked up by name in the directories of ``$NEUROSIM_DEVICE_PATH`` (``os.pathsep``
 separated) and then in ``<repository>/devices/`` (located relative to this package, so it works
@@ -48,6 +49,8 @@ FAMILIES = {
 }
 
 _TABLES = ("model", "parameters", "ranges", "source")
+_OPTIONAL_TABLES = ("array",)
+_ARRAY_KEYS = {"max_rows": True, "max_cols": True}
 _MODEL_KEYS = {"family": True, "description": False}
 _SOURCE_KEYS = {"authors": True, "title": True, "venue": True, "year": True, "doi": True, "note": False, "url": False}
 
@@ -72,6 +75,9 @@ class DeviceCard:
         ``authors``, ``title``, ``venue``, ``year``, ``doi`` (and optional ``note``, ``url``).
     description : str
         One line from ``[model]``.
+    max_array_size : tuple of int or None
+        ``(max_rows, max_cols)`` from the optional ``[array]`` table: the largest array (tile) the
+        published device was demonstrated in or is specified for; ``None`` when the card sets none.
     """
 
     name: str
@@ -81,6 +87,7 @@ class DeviceCard:
     ranges: dict
     source: dict
     description: str = ""
+    max_array_size: tuple | None = None
 
 
 def device_dirs() -> list[Path]:
@@ -156,8 +163,10 @@ def read_card(name_or_path) -> DeviceCard:
     except tomllib.TOMLDecodeError as exc:
         raise DeviceCardError(f"TOML syntax error: {exc}", path=path) from exc
     for table in data:
-        if table not in _TABLES:
-            raise DeviceCardError(f"unknown table; allowed: {', '.join(_TABLES)}", path=path, key=table)
+        if table not in _TABLES + _OPTIONAL_TABLES:
+            raise DeviceCardError(
+                f"unknown table; allowed: {', '.join(_TABLES + _OPTIONAL_TABLES)}", path=path, key=table
+            )
     for table in _TABLES:
         if not isinstance(data.get(table), dict):
             raise DeviceCardError(f"missing table [{table}]", path=path, key=table)
@@ -192,6 +201,17 @@ def read_card(name_or_path) -> DeviceCard:
         clean_ranges[key] = (rng[0], rng[1])
     source = data["source"]
     _check_keys(path, "source", source, _SOURCE_KEYS)
+    max_array = None
+    if "array" in data:
+        array = data["array"]
+        if not isinstance(array, dict):
+            raise DeviceCardError("[array] must be a table", path=path, key="array")
+        _check_keys(path, "array", array, _ARRAY_KEYS)
+        for key in _ARRAY_KEYS:
+            value = array[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise DeviceCardError(f"must be an integer >= 1, got {value!r}", path=path, key=key)
+        max_array = (array["max_rows"], array["max_cols"])
     try:
         model = cls(**params)
     except ParameterError as exc:
@@ -205,6 +225,7 @@ def read_card(name_or_path) -> DeviceCard:
         ranges=clean_ranges,
         source=dict(source),
         description=str(data["model"].get("description", "")),
+        max_array_size=max_array,
     )
 
 

@@ -176,6 +176,27 @@ class NewtonEngine:
         ] + extra + [self.vcon_vals]
         return np.concatenate(vals), r
 
+    def at_bound_outward(self, z, mask) -> np.ndarray:
+        """Which states sit at a bound with the rate just inside it pointing outward (or zero)."""
+        return self.cc_bound_outward(z[self.n :], z[: self.n], mask)
+
+    def cc_bound_outward(self, s, x, mask=None) -> np.ndarray:
+        lo, hi = self.state_lo, self.state_hi
+        span = np.where(np.isfinite(hi - lo), hi - lo, 1.0)
+        at_hi = s >= hi - 1e-12 * span
+        at_lo = s <= lo + 1e-12 * span
+        out = np.zeros(s.size, bool)
+        cand = (at_hi | at_lo) if mask is None else (mask & (at_hi | at_lo))
+        if not cand.any():
+            return out
+        probe = np.where(at_hi, hi - 1e-9 * span, lo + 1e-9 * span)
+        f_in = np.zeros(s.size)
+        for g in self.cc.devices:
+            sl = slice(g.offset, g.offset + g.names.size)
+            v = _v(x, g.a) - _v(x, g.b)
+            f_in[sl] = np.broadcast_to(np.asarray(g.model.dstate_dt(probe[sl], v), dtype=np.float64), v.shape)
+        return cand & ((at_hi & (f_in >= 0)) | (at_lo & (f_in <= 0)))
+
     def _pin(self, vals, r, pinned, s):
         """Replace the state equations of pinned states by ``s_k = s_k`` (held at its bound)."""
         ns = pinned.size
@@ -233,7 +254,10 @@ class NewtonEngine:
         if self.joint:
             z[n:] = np.clip(z[n:], self.state_lo, self.state_hi)
             clip_count = np.zeros(z.size - n, np.int64)
-            pinned = np.zeros(z.size - n, bool)
+            pre = step.get("pinned") if step else None
+            pinned = np.zeros(z.size - n, bool) if pre is None else pre.copy()
+            z[n:][pinned] = step["s_n"][pinned]
+            unpinned_once = np.zeros(z.size - n, bool)
         for it in range(1, max_iter + 1):
             s_lin = z[n:] if self.joint else states
             vals, r = self._linearise(z, vj_l, vd_l, s_lin, cap_g, gshunt, step, gmin)
@@ -260,6 +284,16 @@ class NewtonEngine:
             z = z_new
             vj_l, vd_l = vj_next, vd_next
             if (small and not limited and it > 1) or not cc.nonlinear:  # a linear system is solved exactly
+                if self.joint and pinned.any():
+                    # a state pinned during this solve must really want to stay at its bound
+                    bad = pinned & ~self.at_bound_outward(z, pinned) & ~(pre if pre is not None else False)
+                    if bad.any():
+                        if (bad & unpinned_once).any():
+                            break
+                        pinned &= ~bad
+                        unpinned_once |= bad
+                        clip_count[bad] = 0
+                        continue
                 return NewtonResult(z, True, it)
         res, worst = self.residual(z, b, states, cap_g, gshunt, step, gmin)
         return NewtonResult(z, False, max_iter, res, worst)

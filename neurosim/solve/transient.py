@@ -185,7 +185,8 @@ def transient(
                 x_new = _linear_step(cc, lin_cache, geq, b)
                 s_new, ok = s, True
             else:
-                step = {"h": h, "theta": theta, "s_n": s, "f_n": f} if joint else None
+                # states resting at a bound with their rate pointing outward stay there this step
+                step = {"h": h, "theta": theta, "s_n": s, "f_n": f, "pinned": eng.cc_bound_outward(s, x)} if joint else None
                 e = eng if joint else _engine(cc)
                 r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50)
                 stats["newton_iterations"] += r.iterations

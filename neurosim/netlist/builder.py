@@ -270,24 +270,67 @@ class CircuitBuilder:
         self._add_single(f"{self._owner}.add_resistor", "resistor", name, (n1, n2), {"resistance": resistance})
 
     def add_capacitor(self, name: str, n1: str, n2: str, capacitance: float, ic: float | None = None) -> None:
-        """Add a capacitor (F, > 0); ``ic`` is the initial voltage ``v(n1) - v(n2)`` (V) or None.
+        """Add a capacitor.
 
         .. math:: i = C \\, \\frac{d (v_{n1} - v_{n2})}{dt}
+
+        Parameters
+        ----------
+        name : str
+            Element name.
+        n1, n2 : str
+            Nodes.
+        capacitance : float
+            F, > 0.
+        ic : float or None
+            Initial voltage ``v(n1) - v(n2)`` (V) used by ``transient(..., uic=True)``.
         """
         self._add_single(
             f"{self._owner}.add_capacitor", "capacitor", name, (n1, n2), {"capacitance": capacitance, "ic": ic}
         )
 
     def add_vsource(self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None) -> None:
-        """Add an independent voltage source ``v(np) - v(nn) = dc`` (V), or ``waveform(t)`` in transients.
+        """Add an independent voltage source: ``v(np) - v(nn) = dc`` (DC) or ``waveform(t)`` (transients).
+
+        .. math:: v_{np} - v_{nn} = V
 
         Its branch current (A) flows from ``np`` through the source to ``nn`` (SPICE convention: a
         source delivering power has a negative current).
+
+        Parameters
+        ----------
+        name : str
+            Element name.
+        np_, nn : str
+            Positive and negative nodes.
+        dc : float
+            DC value, V.
+        waveform : PWL, Pulse, Sine or None
+            Time dependence used by transient analyses.
+
+        Raises
+        ------
+        NetlistError
+            Duplicate name or both terminals on one node.
         """
         self._add_single(f"{self._owner}.add_vsource", "vsource", name, (np_, nn), {"dc": dc}, waveform)
 
     def add_isource(self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None) -> None:
-        """Add an independent current source: ``dc`` (A) flows from ``np`` through the source to ``nn``."""
+        """Add an independent current source: ``dc`` (A) flows from ``np`` through the source to ``nn``.
+
+        .. math:: i_{np \\to nn} = I
+
+        Parameters
+        ----------
+        name : str
+            Element name.
+        np_, nn : str
+            Nodes; the source drains ``np`` and feeds ``nn``.
+        dc : float
+            DC value, A.
+        waveform : PWL, Pulse, Sine or None
+            Time dependence used by transient analyses.
+        """
         self._add_single(f"{self._owner}.add_isource", "isource", name, (np_, nn), {"dc": dc}, waveform)
 
     def add_vcvs(self, name: str, np_: str, nn: str, ncp: str, ncn: str, gain: float) -> None:

@@ -26,14 +26,13 @@ import sys
 
 import numpy as np
 
-from neurosim.errors import ConvergenceError, NetlistError, ParameterError
+from neurosim.errors import ConvergenceError, NetlistError
 from neurosim.params import Param, check_params
 from neurosim.solve.assemble import conductance_stamps, scatter_add, to_csc
 from neurosim.solve.compile import compile as _compile
 from neurosim.solve.dc import _engine, dc
 from neurosim.solve.linear import factorize
 from neurosim.solve.newton import NewtonEngine, Tolerances, _v
-from neurosim.solve.nonlinear import device_state_eval
 from neurosim.solve.results import TransientResult
 
 __all__ = ["transient"]

@@ -32,6 +32,8 @@ import math
 
 import numpy as np
 
+from neurosim.sampling import fill_standard_normal
+
 __all__ = ["FrozenRead", "frozen_read_or_none"]
 
 
@@ -173,9 +175,13 @@ class FrozenRead:
             v = out if k == 0 else self._buffer("v", out.shape)
             np.matmul(xs, A, out=v)
             if S is not None:
-                std = np.matmul(xs * xs, S)
+                x2 = self._buffer("x2", xs.shape)
+                np.multiply(xs, xs, out=x2)
+                std = self._buffer("std", v.shape)
+                np.matmul(x2, S, out=std)
                 np.sqrt(std, out=std)
-                std *= self.xb.rng.standard_normal(std.shape, dtype=self.dtype)
+                # Box-Muller: the draws, not the GEMMs, dominate a noisy read (neurosim.sampling)
+                std *= fill_standard_normal(self.xb.rng, self._buffer("z", v.shape))
                 v += std
             if self.n_adc is not None:
                 if self.saturation:

@@ -191,3 +191,50 @@ def test_quasistatic_refuses_capacitors_and_transient_bad_input():
         transient(rc(), 0.0)
     with pytest.raises(NetlistError, match="no capacitors"):
         transient(drift_circuit(), 1e-3, uic=True, progress=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundedDrift:
+    """i = s v (S); ds/dt = rate v, state in [0, 1] (the solver holds it at the bounds)."""
+
+    rate: float = 4.0
+    state_bounds = (0.0, 1.0)
+
+    def current(self, s, v):
+        return s * v
+
+    def dstate_dt(self, s, v):
+        return self.rate * v
+
+
+def bounded_exact(t):
+    """s0 = 0.2, ds/dt = 4 V(t), V = +1 V until 0.5 s, linear to -1 V at 0.52 s, then -1 V.
+
+    The state reaches 1 at t = 0.2 s, is held there while V > 0, and leaves when V changes sign at
+    0.51 s: s = 1 + 4 * integral_{0.51}^{t} V.
+    """
+    def integral_v(a):  # integral of V from 0 to a
+        a = np.asarray(a, float)
+        ramp = np.clip(a - 0.5, 0.0, 0.02)
+        return np.minimum(a, 0.5) + ramp - ramp**2 / 0.02 - np.maximum(a - 0.52, 0.0)
+
+    rising = np.minimum(0.2 + 4.0 * integral_v(t), 1.0)
+    falling = 1.0 + 4.0 * (integral_v(t) - integral_v(0.51))
+    return np.where(t <= 0.51, rising, falling)
+
+
+@pytest.mark.parametrize("method", ["be", "trap"])
+def test_state_held_at_bound_and_released(method):
+    net = Netlist()
+    net.add_vsource("V", "a", "0", 1.0, waveform=PWL([0.0, 0.5, 0.52], [1.0, 1.0, -1.0]))
+    net.add_device("M", "a", "0", BoundedDrift(), state=0.2)
+    res = transient(net, 0.6, method=method, progress=False, state_tol=1e-9, reltol=1e-6)
+    assert np.all((res.s >= 0.0) & (res.s <= 1.0))
+    np.testing.assert_allclose(res.state("M"), bounded_exact(res.t), atol=2e-4)
+    qs = quasistatic(net, 0.6, t_eval=np.linspace(0, 0.6, 61), rtol=1e-9, state_tol=1e-10, progress=False)
+    np.testing.assert_allclose(qs.state("M"), bounded_exact(qs.t), atol=2e-4)
+
+
+def test_progress_bar_runs(capsys):
+    res = transient(rc(ic=1.0), 1e-4, uic=True, progress=True)
+    assert res.t[-1] == pytest.approx(1e-4)

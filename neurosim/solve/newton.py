@@ -285,8 +285,9 @@ class NewtonEngine:
             vj_l, vd_l = vj_next, vd_next
             if (small and not limited and it > 1) or not cc.nonlinear:  # a linear system is solved exactly
                 if self.joint and pinned.any():
-                    # a state pinned during this solve must really want to stay at its bound
-                    bad = pinned & ~self.at_bound_outward(z, pinned) & ~(pre if pre is not None else False)
+                    # a pinned state must still want to stay at its bound at the new voltages
+                    # (else it leaves the bound during this step: solve again with it free)
+                    bad = pinned & ~self.at_bound_outward(z, pinned)
                     if bad.any():
                         if (bad & unpinned_once).any():
                             break

@@ -5,14 +5,16 @@ algebraic function of the device states and the source values, so the states alo
 
 .. math:: \\dot s = f\\big(s, v(s, u(t))\\big), \\qquad A x + i_{dev}(s, x) = b(u(t))
 
-integrated by ``scipy.integrate.solve_ivp``; each right-hand-side call is one DC Newton solve,
-warm-started from the previous one. Integration restarts at every source breakpoint.
+integrated by scipy's ``solve_ivp`` methods (stepped one step at a time); each right-hand-side
+call is one DC Newton solve, warm-started from the previous one. Integration restarts at every
+source breakpoint, and whenever a state crosses its bound: it is clipped to the bound and the
+integrator restarted there (a state held at a bound then stays exactly at it).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy import integrate
 
 from neurosim.errors import ConvergenceError, NetlistError
 from neurosim.params import Param, check_array, check_params
@@ -141,6 +143,7 @@ def quasistatic(
 
     edges = np.unique(np.concatenate([[0.0], cc.breakpoints(t_stop), [t_stop]]))
     s = cc.states
+    s_end = {"s": s}
     ts, ss = [], []
     bar = _progress_bar(p["progress"], t_stop)
     try:
@@ -154,17 +157,14 @@ def quasistatic(
                 seg_t = te if te is not None else np.array([t0] + ([t1] if last else []))
                 ts.append(seg_t), ss.append(np.zeros((seg_t.size, 0)))
                 continue
-            sol = solve_ivp(
-                rhs, (t0, t1), s, method=p["method"], t_eval=te, rtol=p["rtol"], atol=p["state_tol"] * span,
-                max_step=p["max_step"] or t_stop / 100.0,
+            seg_t, seg_s, s_end["s"] = _integrate_segment(
+                rhs, t0, t1, s, p["method"], te, p["rtol"], p["state_tol"] * span,
+                p["max_step"] or t_stop / 100.0, lo, hi,
             )
-            if sol.status < 0:
-                raise ConvergenceError(f"quasistatic: solve_ivp failed on [{t0:.6g}, {t1:.6g}] s: {sol.message}")
-            seg_t, seg_s = sol.t, sol.y.T
             if te is None and not last:
                 seg_t, seg_s = seg_t[:-1], seg_s[:-1]  # the segment end is the next segment's start
             ts.append(seg_t), ss.append(seg_s)
-            s = np.clip(sol.y[:, -1], lo, hi)
+            s = s_end["s"]
             if bar is not None:
                 bar.update(t1 - t0)
     finally:
@@ -174,3 +174,33 @@ def quasistatic(
     s_all = np.clip(np.concatenate(ss), lo, hi) if cc.n_states else np.zeros((t_all.size, 0))
     x_all = np.array([solve_x(t, s_k) for t, s_k in zip(t_all, s_all)]) if t_all.size else np.zeros((0, cc.size))
     return TransientResult(cc, t_all, x_all, s_all, {"method": p["method"], "quasistatic": True})
+
+
+def _integrate_segment(rhs, t0, t1, s0, method, t_eval, rtol, atol, max_step, lo, hi):
+    """Step a solve_ivp method from t0 to t1; clip states to their bounds and restart when crossed.
+
+    Returns the output times, states (rows) and the final state.
+    """
+    cls = getattr(integrate, method)
+    solver = cls(rhs, t0, s0, t1, rtol=rtol, atol=atol, max_step=max_step)
+    ts, ss = ([t0], [np.array(s0)]) if t_eval is None else ([], [])
+    if t_eval is not None and t_eval.size and t_eval[0] == t0:
+        ts.append(t0), ss.append(np.array(s0))
+    t_prev = t0
+    while solver.status == "running":
+        solver.step()
+        if solver.status == "failed":
+            raise ConvergenceError(f"quasistatic: {method} failed at t={solver.t:.6g} s")
+        if t_eval is None:
+            ts.append(solver.t), ss.append(np.clip(solver.y, lo, hi))
+        else:
+            sel = t_eval[(t_eval > t_prev) & (t_eval <= solver.t)]
+            if sel.size:
+                dense = solver.dense_output()
+                ts.extend(sel.tolist()), ss.extend(np.clip(dense(sel).T, lo, hi))
+        t_prev = solver.t
+        y = np.clip(solver.y, lo, hi)
+        if solver.status == "running" and np.any(y != solver.y):
+            solver = cls(rhs, solver.t, y, t1, rtol=rtol, atol=atol, max_step=max_step)
+    end = np.clip(solver.y, lo, hi)
+    return np.array(ts), np.array(ss).reshape(len(ts), np.size(s0)), end

@@ -123,10 +123,10 @@ def dc(
     z0 = np.zeros(cc.size) if x0 is None else np.asarray(x0, dtype=np.float64).copy()
     if z0.shape != (cc.size,):
         raise ParameterError(f"dc: x0 must have shape ({cc.size},), got {z0.shape}")
-    return _newton_dc(cc, z0, b, s, strategies, p, t)
+    return _newton_dc(cc, z0, b, s, strategies, p, t, cold=x0 is None)
 
 
-def _newton_dc(cc, z0, b, s, strategies, p, t) -> OperatingPoint:
+def _newton_dc(cc, z0, b, s, strategies, p, t, cold=False) -> OperatingPoint:
     eng = _engine(cc)
     tol = Tolerances(p["reltol"], p["vntol"], p["abstol"])
     kw = dict(limiting=p["limiting"], dv_max=p["dv_max"], max_iter=p["max_iter"], tol=tol)
@@ -137,7 +137,7 @@ def _newton_dc(cc, z0, b, s, strategies, p, t) -> OperatingPoint:
     last = None
     for strat in strategies:
         if strat == "newton":
-            r = eng.run(z0, b, s, gshunt=base_shunt, **kw)
+            r = eng.run(z0, b, s, gshunt=base_shunt, init_junctions=cold and p["limiting"], **kw)
             total += r.iterations
             tried.append(f"newton ({r.iterations} iterations)")
             if r.converged:

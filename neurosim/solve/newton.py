@@ -232,6 +232,7 @@ class NewtonEngine:
         dv_max: float = 1.0,
         max_iter: int = 100,
         tol: Tolerances = Tolerances(),
+        init_junctions: bool = False,
     ) -> NewtonResult:
         """Iterate from ``z0`` with right-hand side ``b`` (size ``cc.size``, plus the ``vcon`` values).
 
@@ -245,6 +246,10 @@ class NewtonEngine:
         rhs_base = np.zeros(self.size)
         rhs_base[: np.size(b)] = b
         vj_l, vd_l = self.element_voltages(z)
+        if init_junctions:
+            # SPICE's MODEINITJCT: linearise every diode at its critical voltage in the first
+            # iteration instead of at 0 V (saves the log-steps of pnjlim up from 0 V)
+            vj_l = cc.d_nvt * np.log(cc.d_nvt / (np.sqrt(2.0) * cc.d_is))
         span = np.where(np.isfinite(self.state_hi - self.state_lo), self.state_hi - self.state_lo, 1.0)
         atol = np.concatenate(
             [np.full(cc.n_nodes, tol.vntol), np.full(cc.n_branches, tol.abstol)]

@@ -192,7 +192,7 @@ def run_ngspice(netlist_or_deck, analysis=None, *, options: dict | None = None, 
 
     Examples
     --------
-    >>> deck = "divider\\nV1 in 0 DC 1\\nR1 in out 1k\\nR2 out 0 3k\\n.end"
+    >>> deck = "divider\nV1 in 0 DC 1\nR1 in out 1k\nR2 out 0 3k\n.end"
     >>> run_ngspice(deck, "op").voltage("out")
     0.75
     """

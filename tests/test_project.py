@@ -113,3 +113,28 @@ def test_data_files_found_in_checkout_and_install_layouts(tmp_path, monkeypatch)
     assert res.data_dir("devices") == fake_pkg / "_cards"
     with pytest.raises(ValueError, match="kind must be one of"):
         res.data_dir("models")
+
+
+def test_plain_config_round_trips_and_names_bad_keys_and_lines(tmp_path):
+    import dataclasses
+
+    from neurosim.config import PlainConfig
+
+    @dataclasses.dataclass(frozen=True)
+    class Sweep(PlainConfig):
+        _params = {"n": Param("int", low=1), "r_wire": Param("real", low=0, unit="ohm")}
+        n: int = 4
+        r_wire: float = 1.0
+        label: str = "a \"quoted\" name"
+
+    cfg = Sweep(n=8, r_wire=2.5)
+    path = tmp_path / "sweep.toml"
+    assert Sweep.from_toml(cfg.to_toml(path)) == cfg == Sweep.from_toml(path) == Sweep.from_toml(str(path))
+    assert cfg.replace(n=2).n == 2
+    with pytest.raises(ParameterError, match=r"Sweep: unknown key\(s\) \['bits'\]"):
+        Sweep.from_dict({"n": 2, "bits": 3})
+    with pytest.raises(ParameterError, match=r"Sweep: n must be an integer >= 1, got 0"):
+        Sweep.from_toml("n = 0\n")
+    path.write_text("n = 2\nr_wire = = 1\n")
+    with pytest.raises(ParameterError, match=r"sweep.toml: .*line 2"):
+        Sweep.from_toml(path)

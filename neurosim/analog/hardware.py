@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import zlib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from neurosim.analog.activation import ACTIVATION_IMPLS, AnalogActivation
-from neurosim.crossbar._toml import dumps
+from neurosim.config import PlainConfig, dumps
 from neurosim.crossbar.config import CrossbarConfig
 from neurosim.errors import ParameterError
-from neurosim.params import Checked, Param
+from neurosim.params import Param
 
 __all__ = ["HardwareConfig"]
 
@@ -21,7 +20,7 @@ _OWN = {"device", "tile_rows", "tile_cols", "mapping", "mode", "nonidealities", 
 
 
 @dataclasses.dataclass(frozen=True)
-class HardwareConfig(Checked):
+class HardwareConfig(PlainConfig):
     r"""The hardware a recurrent network is executed on: crossbars, converters, neuron periphery.
 
     Every weight matrix of a cell gets its own crossbar (split over tiles) built from
@@ -192,16 +191,6 @@ class HardwareConfig(Checked):
             seed=self.crossbar_seed(name), dac=dac, adc=adc, **opts,
         )
 
-    def replace(self, **changes: Any) -> "HardwareConfig":
-        """A copy with some fields changed (checked again).
-
-        Examples
-        --------
-        >>> HardwareConfig().replace(adc_bits=6).adc_bits
-        6
-        """
-        return dataclasses.replace(self, **changes)
-
     # ------------------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
         """Plain data (non-idealities as ``{"type": ..., **fields}`` tables)."""
@@ -211,55 +200,16 @@ class HardwareConfig(Checked):
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "HardwareConfig":
-        """Inverse of :meth:`to_dict`; unknown keys are errors naming the key.
-
-        Raises
-        ------
-        ParameterError
-            Unknown key or invalid value.
-        """
-        if not isinstance(data, dict):
-            raise ParameterError(f"HardwareConfig: expected a table (dict), got {data!r}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ParameterError(f"HardwareConfig: unknown key(s) {unknown}; allowed: {sorted(names)}")
-        kwargs = dict(data)
+    def _from_plain(cls, kwargs: dict) -> dict:
         if kwargs.get("nonidealities"):
             kwargs["nonidealities"] = CrossbarConfig.from_dict({"nonidealities": list(kwargs["nonidealities"])}).nonidealities
-        return cls(**kwargs)
+        return kwargs
 
     def to_toml(self, path: str | Path | None = None) -> str:
-        """TOML text of :meth:`to_dict` (``None`` fields omitted); also written to ``path`` if given."""
-        data = self.to_dict()
-        if not data["crossbar_options"]:
-            del data["crossbar_options"]
-        if not data["nonidealities"]:
-            del data["nonidealities"]
+        """TOML text of :meth:`to_dict` (``None`` fields and empty tables omitted); also written to
+        ``path`` if given."""
+        data = {k: v for k, v in self.to_dict().items() if not (k in ("crossbar_options", "nonidealities") and not v)}
         text = dumps(data)
         if path is not None:
             Path(path).write_text(text)
         return text
-
-    @classmethod
-    def from_toml(cls, source: str | Path) -> "HardwareConfig":
-        """Read from TOML text or a ``.toml`` file.
-
-        Raises
-        ------
-        ParameterError
-            Unreadable file, malformed TOML (file name and line) or invalid content.
-        """
-        name, text = "<string>", str(source)
-        if isinstance(source, Path) or (text.endswith(".toml") and "\n" not in text):
-            name = text
-            try:
-                text = Path(source).read_text()
-            except OSError as exc:
-                raise ParameterError(f"HardwareConfig: cannot read {name}: {exc}") from exc
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:  # the message carries "(at line N, column M)"
-            raise ParameterError(f"HardwareConfig: {name}: {exc}") from exc
-        return cls.from_dict(data)

@@ -18,44 +18,18 @@ neurosim.errors.ParameterError: CrossbarConfig: cell must be one of '0T1R', '1T1
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
-from neurosim.crossbar._toml import dumps
 from neurosim.errors import ParameterError
-from neurosim.params import Checked, Param
+from neurosim.config import PlainConfig
+from neurosim.params import Param
 
 __all__ = ["DAC", "ADC", "Programming", "CostModel", "CrossbarConfig"]
 
 
-class _Plain(Checked):
-    """Shared ``to_dict`` / ``from_dict`` for flat frozen dataclasses."""
-
-    def to_dict(self) -> dict:
-        """The fields as a plain dict (``None`` kept)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict):
-        """Build from a dict; unknown keys are an error naming the key.
-
-        Raises
-        ------
-        ParameterError
-            Unknown key or invalid value.
-        """
-        if not isinstance(data, dict):
-            raise ParameterError(f"{cls.__name__}: expected a table (dict), got {data!r}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ParameterError(f"{cls.__name__}: unknown key(s) {unknown}; allowed: {sorted(names)}")
-        return cls(**data)
-
-
 @dataclasses.dataclass(frozen=True)
-class DAC(_Plain):
+class DAC(PlainConfig):
     """Digital-to-analog input converter: input value -> row voltage (V).
 
     Parameters
@@ -96,7 +70,7 @@ class DAC(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class ADC(_Plain):
+class ADC(PlainConfig):
     """Analog-to-digital output converter, after the transimpedance stage.
 
     Parameters
@@ -126,7 +100,7 @@ class ADC(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class Programming(_Plain):
+class Programming(PlainConfig):
     """How target conductances are written.
 
     Parameters
@@ -167,7 +141,7 @@ class Programming(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class CostModel(_Plain):
+class CostModel(PlainConfig):
     """Per-operation energy, latency and area parameters of the periphery (defaults documented).
 
     Defaults are the ISAAC accelerator's component figures (Shafiee et al., "ISAAC: A Convolutional
@@ -240,7 +214,7 @@ _SUB = {"dac": DAC, "adc": ADC, "programming": Programming, "cost": CostModel}
 
 
 @dataclasses.dataclass(frozen=True)
-class CrossbarConfig(Checked):
+class CrossbarConfig(PlainConfig):
     """Everything that defines a crossbar: device, cell, tiles, wires, readout, mapping, periphery.
 
     Parameters
@@ -373,16 +347,6 @@ class CrossbarConfig(Checked):
                 f"CrossbarConfig: tile_cols must be even for mapping='differential' (column pairs), got {self.tile_cols}"
             )
 
-    def replace(self, **changes) -> "CrossbarConfig":
-        """A copy with some fields changed (checked again).
-
-        Examples
-        --------
-        >>> CrossbarConfig().replace(mode="circuit").mode
-        'circuit'
-        """
-        return dataclasses.replace(self, **changes)
-
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """A plain dict (nested dicts for the converters; device models and non-idealities as tables).
@@ -405,56 +369,13 @@ class CrossbarConfig(Checked):
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CrossbarConfig":
-        """Build from :meth:`to_dict` output (or a TOML table); unknown keys are errors.
-
-        Raises
-        ------
-        ParameterError
-            Unknown key, invalid value, unknown device or non-ideality type.
-        """
-        if not isinstance(data, dict):
-            raise ParameterError(f"CrossbarConfig: expected a table (dict), got {data!r}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ParameterError(f"CrossbarConfig: unknown key(s) {unknown}; allowed: {sorted(names)}")
-        kwargs = dict(data)
+    def _from_plain(cls, kwargs: dict) -> dict:
+        # converter/programming/cost tables become their dataclasses in _check
         if isinstance(kwargs.get("device"), dict):
             kwargs["device"] = _object_from_dict("device", kwargs["device"])
         if "nonidealities" in kwargs:
             kwargs["nonidealities"] = tuple(_object_from_dict("nonidealities", d) for d in kwargs["nonidealities"])
-        return cls(**kwargs)
-
-    def to_toml(self, path: str | Path | None = None) -> str:
-        """TOML text of :meth:`to_dict`; also written to ``path`` when given."""
-        text = dumps(self.to_dict())
-        if path is not None:
-            Path(path).write_text(text)
-        return text
-
-    @classmethod
-    def from_toml(cls, source: str | Path) -> "CrossbarConfig":
-        """Read a configuration from TOML text or a ``.toml`` file path.
-
-        Raises
-        ------
-        ParameterError
-            Malformed TOML (with the file name) or invalid content.
-        """
-        name = "<string>"
-        text = str(source)
-        if isinstance(source, Path) or (text.endswith(".toml") and "\n" not in text):
-            name = text
-            try:
-                text = Path(source).read_text()
-            except OSError as exc:
-                raise ParameterError(f"CrossbarConfig: cannot read {name}: {exc}") from exc
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ParameterError(f"CrossbarConfig: {name}: {exc}") from exc
-        return cls.from_dict(data)
+        return kwargs
 
 
 def _object_to_dict(field: str, obj) -> dict:

@@ -395,7 +395,7 @@ class Crossbar:
         return y * (dac.x_max / (self._gain * dac.v_read * self.map.scale))
 
     def _run_once(self, X, t, transposed):
-        cfg, dac = self.config, self.config.dac
+        dac = self.config.dac
         if fusable(self, transposed):
             return self._run_fused(X, t, transposed)
         B = X.shape[0]

@@ -91,7 +91,7 @@ def _fold_sq(m, A, axis):
 
 def build_fused(xb, t, transposed: bool) -> FusedRead:
     """Assemble the stacked read of crossbar ``xb`` at time ``t`` (s)."""
-    cfg, m, mode = xb.config, xb.map, xb.config.mode
+    m, mode = xb.map, xb.config.mode
     n_in, n_out = (xb.n_out, xb.n_in) if transposed else (xb.n_in, xb.n_out)
     key = (lambda tl: (tl.o0, tl.o1)) if transposed else (lambda tl: (tl.r0, tl.r1))
     groups: dict = {}

@@ -202,7 +202,7 @@ class _ThresholdModel(DeviceModel):
         w = f"(V(x)*{s})"
         span = spice_num(self.x_off - self.x_on)
         norm = f"(({w}-{spice_num(self.x_on)})/{span})"
-        ron, roff = spice_num(self.R_on), spice_num(self.R_off)
+        ron = spice_num(self.R_on)
         if self.iv == "exponential":
             lam = spice_num(float(np.log(self.R_off / self.R_on)))
             r = f"({ron}*exp({lam}*{norm}))"

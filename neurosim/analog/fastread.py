@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from neurosim.sampling import fill_standard_normal
+from neurosim.sampling import NormalStream
 
 __all__ = ["FrozenRead", "frozen_read_or_none"]
 
@@ -73,6 +73,8 @@ class FrozenRead:
     dtype : numpy dtype
         Arithmetic of the GEMMs (float64, or float32 for float32 cells).
     """
+
+    TRANSPOSE_MAX_BATCH = 256  # up to this batch the GEMMs run transposed (see __init__)
 
     def __init__(self, xb, dtype=np.float64):
         self.xb = xb
@@ -125,8 +127,37 @@ class FrozenRead:
                 S = (S * (to_adc * self.sigma) ** 2).astype(dt)
             power = (power * v_scale**2).astype(np.float64)
             self.blocks.append((r0, r1, A, S, out_scale, power))
+        # small batches read transposed, all blocks stacked: A^T x^T is ~25 % faster in OpenBLAS than
+        # x A at (batch 32, 128 x 1024), and the element-wise steps run once per read, not per block;
+        # this outweighs the one transposed copy of the summed blocks into the output
+        self._At = [np.ascontiguousarray(A.T) for _, _, A, *_ in self.blocks]
+        self._St = [None if S is None else np.ascontiguousarray(S.T) for _, _, _, S, *_ in self.blocks]
+        self._scale_t = None if self.n_adc is None else np.stack([o[:, None] for *_, o, _ in self.blocks])
+        if not self.quadratic_power:  # one vector for all rows: the power needs sum_b x^2 once per read
+            self.row_power = np.zeros(xb.n_in)
+            for r0, r1, *_, power in self.blocks:
+                self.row_power[r0:r1] += power
+        # the read noise's draws: one stream per crossbar, seeded from its generator, prefetched
+        self.noise = NormalStream(xb.rng, dt) if self.sigma > 0 else None
         self._per_vector = self._calibrate()
         self._buffers: dict[str, np.ndarray] = {}
+
+    def close(self) -> None:
+        """Stop the noise stream's prefetch thread (also done when the object is garbage-collected)."""
+        if self.noise is not None:
+            self.noise.close()
+
+    def _convert(self, v: np.ndarray, std: np.ndarray | None, out_scale) -> None:
+        """In place on ``v`` (ADC input in LSB units): ``+ sqrt(std) z``, then the ADC's clip, rint and scale."""
+        if std is not None:
+            np.sqrt(std, out=std)
+            self.noise.multiply(std)  # independent draws: their layout does not matter
+            v += std
+        if self.n_adc is not None:
+            if self.saturation:
+                np.clip(v, -self.n_adc, self.n_adc, out=v)
+            np.rint(v, out=v)
+            v *= out_scale
 
     def _calibrate(self) -> dict:
         """Converter counts and latency of one vector, from one real read whose counts are then removed."""
@@ -169,31 +200,37 @@ class FrozenRead:
             Xq[...] = X
         if out is None:
             out = np.empty((B, self.xb.n_out), dtype=self.dtype)
-        p_total = 0.0
-        for k, (r0, r1, A, S, out_scale, power) in enumerate(self.blocks):
-            xs = Xq[:, r0:r1]
-            v = out if k == 0 else self._buffer("v", out.shape)
-            np.matmul(xs, A, out=v)
-            if S is not None:
-                x2 = self._buffer("x2", xs.shape)
-                np.multiply(xs, xs, out=x2)
-                std = self._buffer("std", v.shape)
-                np.matmul(x2, S, out=std)
-                np.sqrt(std, out=std)
-                # Box-Muller: the draws, not the GEMMs, dominate a noisy read (neurosim.sampling)
-                std *= fill_standard_normal(self.xb.rng, self._buffer("z", v.shape))
-                v += std
-            if self.n_adc is not None:
-                if self.saturation:
-                    np.clip(v, -self.n_adc, self.n_adc, out=v)
-                np.rint(v, out=v)
-                v *= out_scale
-            if k > 0:
-                out += v
-            if self.quadratic_power:  # drivers deliver v Y v (Y: the tiles' input admittances)
-                p_total += float(np.sum((xs @ power) * xs))
-            else:  # every cell of row i sees V_i: sum_i V_i^2 sum_j G_ij
-                p_total += float(np.sum(xs * xs, axis=0) @ power)
+        noisy = self.noise is not None
+        X2 = None
+        if noisy or not self.quadratic_power:  # x^2 once per read: the noise variance and the power
+            X2 = self._buffer("x2", Xq.shape)
+            np.multiply(Xq, Xq, out=X2)
+        if B <= self.TRANSPOSE_MAX_BATCH:  # blocks stacked, transposed (see __init__)
+            V = self._buffer("v_t", (len(self.blocks), self.xb.n_out, B))
+            std = self._buffer("std_t", V.shape) if noisy else None
+            for k, (r0, r1, *_) in enumerate(self.blocks):
+                np.matmul(self._At[k], Xq[:, r0:r1].T, out=V[k])
+                if noisy:
+                    np.matmul(self._St[k], X2[:, r0:r1].T, out=std[k])
+            self._convert(V, std, self._scale_t)
+            for k in range(1, len(self.blocks)):
+                V[0] += V[k]
+            np.copyto(out, V[0].T)
+        else:
+            for k, (r0, r1, A, S, out_scale, _) in enumerate(self.blocks):
+                v = out if k == 0 else self._buffer("v", out.shape)
+                np.matmul(Xq[:, r0:r1], A, out=v)
+                std = None
+                if noisy:
+                    std = self._buffer("std", v.shape)
+                    np.matmul(X2[:, r0:r1], S, out=std)
+                self._convert(v, std, out_scale)
+                if k > 0:
+                    out += v
+        if self.quadratic_power:  # drivers deliver v Y v (Y: the tiles' input admittances)
+            p_total = sum(float(np.sum((Xq[:, r0:r1] @ power) * Xq[:, r0:r1])) for r0, r1, *_, power in self.blocks)
+        else:  # every cell of row i sees V_i: sum_i V_i^2 sum_j G_ij
+            p_total = float(np.sum(X2, axis=0, dtype=np.float64) @ self.row_power)
         cost = self.xb.cost()
         for key, v in self._per_vector.items():
             setattr(cost, key, getattr(cost, key) + (B * v if isinstance(v, float) else int(B * v)))

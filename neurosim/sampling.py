@@ -31,6 +31,9 @@ import weakref
 
 import numpy as np
 
+from neurosim.errors import ParameterError
+from neurosim.params import Param, check_params
+
 __all__ = ["fill_standard_normal", "NormalStream"]
 
 _TWO_PI = 2.0 * np.pi
@@ -182,8 +185,9 @@ class NormalStream:
 
     Raises
     ------
-    ValueError
-        For a dtype other than float32/float64 or non-positive ``chunk``/``ahead``.
+    ParameterError
+        For a dtype other than float32/float64, non-positive ``chunk``/``ahead``, or an ``rng``
+        that is not a ``numpy.random.Generator``.
 
     Examples
     --------
@@ -197,14 +201,21 @@ class NormalStream:
     (True, True)
     """
 
+    _PARAMS = {
+        "rng": Param("any", doc="numpy.random.Generator"),
+        "dtype": Param("choice", choices=("float32", "float64")),
+        "chunk": Param("int", low=1),
+        "ahead": Param("int", low=1),
+        "prefetch": Param("bool"),
+    }
+
     def __init__(self, rng: np.random.Generator, dtype=np.float32, chunk: int = 1 << 18, ahead: int = 16,
                  prefetch: bool = True):
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"NormalStream: dtype must be float32 or float64, got {dtype}")
-        for name, value in (("chunk", chunk), ("ahead", ahead)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"NormalStream: {name} must be an integer >= 1, got {value!r}")
+        values = check_params("NormalStream", self._PARAMS, {
+            "rng": rng, "dtype": np.dtype(dtype).name, "chunk": chunk, "ahead": ahead, "prefetch": prefetch})
+        dtype, chunk, ahead = np.dtype(values["dtype"]), values["chunk"], values["ahead"]
+        if not isinstance(rng, np.random.Generator):
+            raise ParameterError(f"NormalStream: rng must be a numpy.random.Generator, got {type(rng).__name__}")
         try:
             seed_seq = rng.spawn(1)[0].bit_generator.seed_seq
         except (TypeError, AttributeError):  # a bit generator without a SeedSequence
@@ -283,11 +294,12 @@ class NormalStream:
 
         Raises
         ------
-        ValueError
+        ParameterError
             If ``out`` is not C-contiguous or not of the stream's dtype.
         """
-        if not out.flags.c_contiguous or out.dtype != self.dtype:
-            raise ValueError(f"NormalStream.multiply: out must be a C-contiguous {self.dtype} array")
+        if not isinstance(out, np.ndarray) or not out.flags.c_contiguous or out.dtype != self.dtype:
+            raise ParameterError(f"NormalStream.multiply: out must be a C-contiguous {self.dtype} array, "
+                                 f"got {getattr(out, 'dtype', type(out).__name__)}")
         self._start_or_refork()
         flat = out.reshape(-1)
         i, n = 0, flat.size

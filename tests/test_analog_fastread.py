@@ -86,3 +86,69 @@ def test_frozen_read_noise_has_the_crossbars_distribution():
     np.testing.assert_allclose(sd_got, sd_ref, rtol=0.1)  # 4000 samples: ~2 % standard error
     np.testing.assert_allclose(got.mean(axis=0), clean, atol=4 * sd_ref.max() / np.sqrt(4000))
     np.testing.assert_allclose(ref.mean(axis=0), clean, atol=4 * sd_ref.max() / np.sqrt(4000))
+
+
+def _noisy(**kw):
+    return CrossbarConfig(mode="device", device="rram_softbounds_gong2018", tile_rows=16, tile_cols=8,
+                          nonidealities=(ReadNoise(0.05),), **kw)
+
+
+@pytest.mark.parametrize("batch", [8, 300])  # transposed stacked blocks / block by block
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_noisy_frozen_read_same_seed_bit_identical(batch, dtype):
+    rng = np.random.default_rng(0)
+    W = rng.uniform(-1, 1, size=(20, 40))
+    X = rng.uniform(-1, 1, size=(batch, 40))
+    cfg = _noisy(dac=DAC(bits=8), adc=ADC(bits=8))
+
+    def reads(seed, prefetch):
+        fr = FrozenRead(Crossbar(W, cfg, rng=np.random.default_rng(seed)), dtype)
+        if not prefetch:
+            fr.close()  # every draw made by the reading thread
+        ys = np.stack([fr.matmul(X) for _ in range(6)])
+        fr.close()
+        return ys
+
+    a = reads(7, True)
+    assert a.dtype == dtype
+    assert np.array_equal(a, reads(7, True)) and np.array_equal(a, reads(7, False))
+    assert not np.array_equal(a, reads(8, True))
+    assert not np.array_equal(a[0], a[1])  # every read draws new noise
+
+
+@pytest.mark.parametrize("batch", [50, 4000])
+def test_noisy_frozen_read_standard_deviation_from_the_conductances(batch):
+    # no converters: y_j = (1/s) sum_i x_i (G+_ij - G-_ij) with independent relative noise sigma on
+    # every device current, so std(y_j) = sigma / s * sqrt(sum_i x_i^2 (G+_ij^2 + G-_ij^2))
+    rng = np.random.default_rng(1)
+    W = rng.uniform(-1, 1, size=(6, 40))
+    x = rng.uniform(-1, 1, size=40)
+    sigma = 0.05
+    xb = Crossbar(W, _noisy(), rng=np.random.default_rng(2))
+    frozen = FrozenRead(xb, np.float64)
+    Y = np.concatenate([frozen.matmul(np.tile(x, (batch, 1))) for _ in range(4000 // batch)])
+    frozen.close()
+    G = xb.G
+    expected = sigma / xb.map.scale * np.sqrt((x * x) @ (G[:, 0::2] ** 2 + G[:, 1::2] ** 2))
+    clean = Crossbar(W, _noisy().replace(nonidealities=())).matmul(x[None, :])[0]
+    np.testing.assert_allclose(Y.std(axis=0), expected, rtol=0.06)  # 4000 samples: 1.1 % standard error
+    np.testing.assert_allclose(Y.mean(axis=0), clean, atol=4 * expected.max() / np.sqrt(4000))
+    # successive reads draw independent noise (no chunk of the stream is used twice)
+    R = (Y - clean).reshape(-1, 6)
+    assert abs(np.corrcoef(R[:-1].ravel(), R[1:].ravel())[0, 1]) < 4 / np.sqrt(R.size)
+
+
+def test_noisy_analog_lstm_same_seed_same_output():
+    from neurosim.analog import to_analog
+    from neurosim.cells import LSTM
+
+    lstm = LSTM(8, 16, seed=0)
+    x = np.random.default_rng(0).uniform(-1, 1, size=(5, 4, 8)).astype(np.float32)
+
+    def run(seed):
+        hw = HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8, nonidealities=(ReadNoise(0.02),), seed=seed)
+        y, (h, c) = to_analog(lstm, hw)(x)
+        return np.concatenate([y.ravel(), h.ravel(), c.ravel()])
+
+    a = run(3)
+    assert np.array_equal(a, run(3)) and not np.array_equal(a, run(4))

@@ -101,10 +101,12 @@ def test_noisy_frozen_read_same_seed_bit_identical(batch, dtype):
     X = rng.uniform(-1, 1, size=(batch, 40))
     cfg = _noisy(dac=DAC(bits=8), adc=ADC(bits=8))
 
-    def reads(seed, prefetch):
+    def reads(seed, threads):
         fr = FrozenRead(Crossbar(W, cfg, rng=np.random.default_rng(seed)), dtype)
-        if not prefetch:
-            fr.close()  # every draw made by the reading thread
+        if threads:
+            fr.PARALLEL_MIN_MACS = 0  # the noise of every read on the helper thread
+        else:
+            fr.close()  # no helper, no prefetch: everything on the reading thread
         ys = np.stack([fr.matmul(X) for _ in range(6)])
         fr.close()
         return ys
@@ -114,6 +116,31 @@ def test_noisy_frozen_read_same_seed_bit_identical(batch, dtype):
     assert np.array_equal(a, reads(7, True)) and np.array_equal(a, reads(7, False))
     assert not np.array_equal(a, reads(8, True))
     assert not np.array_equal(a[0], a[1])  # every read draws new noise
+
+
+def test_noisy_frozen_read_leaves_no_threads():
+    import gc
+    import threading
+
+    def ours():
+        return [t for t in threading.enumerate() if t.name.startswith(("neurosim-read-noise", "neurosim-normal"))]
+
+    before = len(ours())
+    W = np.random.default_rng(0).uniform(-1, 1, size=(20, 40))
+    fr = FrozenRead(Crossbar(W, _noisy(), rng=np.random.default_rng(1)), np.float32)
+    fr.PARALLEL_MIN_MACS = 0
+    fr.matmul(np.ones((4, 40)))
+    assert len(ours()) == before + 2  # the helper and the prefetch worker
+    fr.close()
+    assert len(ours()) == before
+    fr.matmul(np.ones((4, 40)))  # still reads, on this thread
+    assert len(ours()) == before
+    fr = FrozenRead(Crossbar(W, _noisy(), rng=np.random.default_rng(1)), np.float32)
+    fr.PARALLEL_MIN_MACS = 0
+    fr.matmul(np.ones((4, 40)))
+    del fr
+    gc.collect()
+    assert len(ours()) == before
 
 
 @pytest.mark.parametrize("batch", [50, 4000])

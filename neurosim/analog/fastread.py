@@ -29,6 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -75,6 +78,7 @@ class FrozenRead:
     """
 
     TRANSPOSE_MAX_BATCH = 256  # up to this batch the GEMMs run transposed (see __init__)
+    PARALLEL_MIN_MACS = 1 << 19  # smaller noise GEMMs than this run inline (a handoff costs ~20 us)
 
     def __init__(self, xb, dtype=np.float64):
         self.xb = xb
@@ -139,19 +143,56 @@ class FrozenRead:
                 self.row_power[r0:r1] += power
         # the read noise's draws: one stream per crossbar, seeded from its generator, prefetched
         self.noise = NormalStream(xb.rng, dt) if self.sigma > 0 else None
+        # a noisy read computes its noise (variance GEMM, draws) on a helper thread while this
+        # thread does the read's own GEMMs; both release the GIL. Results do not depend on it.
+        self._parallel = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
+        self._pool: ThreadPoolExecutor | None = None
         self._per_vector = self._calibrate()
         self._buffers: dict[str, np.ndarray] = {}
 
     def close(self) -> None:
-        """Stop the noise stream's prefetch thread (also done when the object is garbage-collected)."""
+        """Stop the helper and the noise stream's prefetch threads (also done when garbage-collected).
+
+        Reads still work afterwards, on the calling thread only.
+        """
+        self._parallel = False
+        if self._pool is not None:
+            self._pool_finalizer()
         if self.noise is not None:
             self.noise.close()
 
+    def _noise(self, X2: np.ndarray, std: np.ndarray, blocks, transposed: bool) -> None:
+        """``std = sigma sqrt(x^2 S) z`` of the given blocks, in ADC input units (sigma folded into S)."""
+        for i, k in enumerate(blocks):
+            r0, r1, _, S = self.blocks[k][:4]
+            if transposed:
+                np.matmul(self._St[k], X2[:, r0:r1].T, out=std[i])
+            else:
+                np.matmul(X2[:, r0:r1], S, out=std)
+        np.sqrt(std, out=std)
+        self.noise.multiply(std)  # independent draws: their layout does not matter
+
+    def _start(self, X2, std, blocks, transposed):
+        """Start :meth:`_noise` on the helper thread (the other core) when the read is large enough."""
+        rows = sum(self.blocks[k][1] - self.blocks[k][0] for k in blocks)
+        if X2.shape[0] * rows * self.xb.n_out < self.PARALLEL_MIN_MACS or not self._parallel:
+            return None
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="neurosim-read-noise")
+            self._pool_finalizer = weakref.finalize(self, self._pool.shutdown)
+        return self._pool.submit(self._noise, X2, std, blocks, transposed)
+
+    def _finish(self, task, X2, std, blocks, transposed) -> None:
+        """Wait for a started noise task; run it here if it was not started or has not begun."""
+        if task is None or task.cancel():  # never waits for a helper that a busy core has not run yet
+            if std is not None:
+                self._noise(X2, std, blocks, transposed)
+        else:
+            task.result()
+
     def _convert(self, v: np.ndarray, std: np.ndarray | None, out_scale) -> None:
-        """In place on ``v`` (ADC input in LSB units): ``+ sqrt(std) z``, then the ADC's clip, rint and scale."""
+        """In place on ``v`` (ADC input in LSB units): ``+ std`` (the noise), then the ADC's clip, rint and scale."""
         if std is not None:
-            np.sqrt(std, out=std)
-            self.noise.multiply(std)  # independent draws: their layout does not matter
             v += std
         if self.n_adc is not None:
             if self.saturation:
@@ -208,29 +249,28 @@ class FrozenRead:
         if B <= self.TRANSPOSE_MAX_BATCH:  # blocks stacked, transposed (see __init__)
             V = self._buffer("v_t", (len(self.blocks), self.xb.n_out, B))
             std = self._buffer("std_t", V.shape) if noisy else None
+            task = self._start(X2, std, range(len(self.blocks)), True) if noisy else None
             for k, (r0, r1, *_) in enumerate(self.blocks):
                 np.matmul(self._At[k], Xq[:, r0:r1].T, out=V[k])
-                if noisy:
-                    np.matmul(self._St[k], X2[:, r0:r1].T, out=std[k])
+            self._finish(task, X2, std, range(len(self.blocks)), True)
             self._convert(V, std, self._scale_t)
             for k in range(1, len(self.blocks)):
                 V[0] += V[k]
             np.copyto(out, V[0].T)
         else:
-            for k, (r0, r1, A, S, out_scale, _) in enumerate(self.blocks):
+            std = self._buffer("std", out.shape) if noisy else None
+            for k, (r0, r1, A, _, out_scale, _) in enumerate(self.blocks):
+                task = self._start(X2, std, (k,), False) if noisy else None
                 v = out if k == 0 else self._buffer("v", out.shape)
                 np.matmul(Xq[:, r0:r1], A, out=v)
-                std = None
-                if noisy:
-                    std = self._buffer("std", v.shape)
-                    np.matmul(X2[:, r0:r1], S, out=std)
+                self._finish(task, X2, std, (k,), False)
                 self._convert(v, std, out_scale)
                 if k > 0:
                     out += v
         if self.quadratic_power:  # drivers deliver v Y v (Y: the tiles' input admittances)
             p_total = sum(float(np.sum((Xq[:, r0:r1] @ power) * Xq[:, r0:r1])) for r0, r1, *_, power in self.blocks)
         else:  # every cell of row i sees V_i: sum_i V_i^2 sum_j G_ij
-            p_total = float(np.sum(X2, axis=0, dtype=np.float64) @ self.row_power)
+            p_total = float(X2.sum(axis=0) @ self.row_power)
         cost = self.xb.cost()
         for key, v in self._per_vector.items():
             setattr(cost, key, getattr(cost, key) + (B * v if isinstance(v, float) else int(B * v)))

@@ -26,6 +26,7 @@ whichever thread fills a chunk, its values are the same, so results never depend
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import weakref
 
@@ -122,8 +123,19 @@ class _Chunks:
         return fill_standard_normal(self.generator(k), buf)
 
 
+def _idle_priority() -> None:
+    """Lowest scheduling priority for the calling thread (Linux: nice is per thread), so that
+    prefetching uses idle cores only and never slows the threads that wait for its results."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (OSError, AttributeError):  # not permitted or not available: normal priority
+            pass
+
+
 def _prefetch(state: _Chunks) -> None:
     """Worker: fill the chunks ahead of the reader, lowest first, until told to stop."""
+    _idle_priority()
     while True:
         with state.cond:
             while True:
@@ -244,17 +256,21 @@ class NormalStream:
             st.thread.start()
 
     def _take(self, k: int) -> np.ndarray:
-        """Chunk ``k``: prefetched, or filled here (helping with the next chunk while ``k`` is in progress)."""
+        """Chunk ``k``: prefetched, or filled here. The reader never waits for the worker: while the
+        worker fills ``k`` it fills a later chunk, or else ``k`` itself (same values), since a busy
+        core may have preempted the low-priority worker."""
         st = self._state
         while True:
             with st.cond:
                 if k in st.ready:
                     return st.ready.pop(k)
-                j = k if k not in st.claimed else st.unclaimed(k + 1)
-                if j is None:  # k is being filled and nothing else is left to do: wait for it
-                    st.cond.wait()
-                    continue
-                st.claimed.add(j)
+                j, duplicate = k, k in st.claimed
+                if duplicate:
+                    later = st.unclaimed(k + 1)
+                    if later is not None:
+                        j, duplicate = later, False
+                if not duplicate:
+                    st.claimed.add(j)
                 buf = st.free.pop() if st.free else None
             ok = False
             try:
@@ -262,7 +278,8 @@ class NormalStream:
                 ok = True
             finally:
                 with st.cond:
-                    st.claimed.discard(j)
+                    if not duplicate:
+                        st.claimed.discard(j)
                     if ok and j != k:
                         st.ready[j] = buf
                     st.cond.notify_all()
@@ -274,6 +291,9 @@ class NormalStream:
         st = self._state
         with st.cond:
             st.free.append(self._buf)
+            stale = st.ready.pop(self._k, None)  # the worker's copy of a chunk filled here too
+            if stale is not None:
+                st.free.append(stale)
             self._k += 1
             st.next_needed = self._k
             st.limit = min(st.ahead, st.limit + 1)

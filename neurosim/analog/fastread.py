@@ -16,7 +16,17 @@ converter arithmetic, instead of a Python loop over every tile:
 
 with :math:`S_r = G^{+2} + G^{-2}` per output (a differential pair's two independent column
 noises, :math:`\sigma` the relative read noise of the cells) and :math:`z \sim \mathcal N(0, 1)`
-drawn from the crossbar's own generator.
+one draw per output of every tile-row block (each tile has its own ADC), taken in a fixed order from
+a :class:`~neurosim.sampling.NormalStream` seeded by the crossbar's generator.
+
+Speed of noisy reads (the draws and the variance GEMM :math:`x^2 S` double the work of a read):
+on a machine with a spare core, a helper thread computes :math:`\sigma\sqrt{x^2 S}\odot z` while
+the calling thread runs the read's own GEMMs (numpy releases the GIL in both), and the stream's
+worker thread prefetches the draws at idle priority. Neither changes a single bit of the results:
+the draws are a function of the seed and their position only, and the calling thread does any work
+a busy helper has not begun. ``FrozenRead.THREADS = False`` (before programming) keeps everything on
+the calling thread. Small batches are read transposed (:math:`A^T x^T`, all tile-row blocks stacked,
+one element-wise pass per read), which OpenBLAS runs faster at batch 32 than :math:`x A`.
 
 It updates the crossbar's own cost counters as a read through the crossbar would (converter
 costs per vector are measured once by a calibration read whose counts are then removed; the array
@@ -77,6 +87,7 @@ class FrozenRead:
         Arithmetic of the GEMMs (float64, or float32 for float32 cells).
     """
 
+    THREADS = True  # helper and prefetch threads for noisy reads when there is more than one core
     TRANSPOSE_MAX_BATCH = 256  # up to this batch the GEMMs run transposed (see __init__)
     PARALLEL_MIN_MACS = 1 << 19  # smaller noise GEMMs than this run inline (a handoff costs ~20 us)
 
@@ -141,11 +152,12 @@ class FrozenRead:
             self.row_power = np.zeros(xb.n_in)
             for r0, r1, *_, power in self.blocks:
                 self.row_power[r0:r1] += power
-        # the read noise's draws: one stream per crossbar, seeded from its generator, prefetched
-        self.noise = NormalStream(xb.rng, dt) if self.sigma > 0 else None
         # a noisy read computes its noise (variance GEMM, draws) on a helper thread while this
         # thread does the read's own GEMMs; both release the GIL. Results do not depend on it.
-        self._parallel = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self._parallel = bool(self.THREADS) and cores > 1
+        # the read noise's draws: one stream per crossbar, seeded from its generator, prefetched
+        self.noise = NormalStream(xb.rng, dt, prefetch=self._parallel) if self.sigma > 0 else None
         self._pool: ThreadPoolExecutor | None = None
         self._per_vector = self._calibrate()
         self._buffers: dict[str, np.ndarray] = {}

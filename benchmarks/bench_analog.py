@@ -5,6 +5,14 @@ Size of issue 6: batch 32, input 64, hidden 256, 100 steps, float32. Rows: the d
 after the one-time precompute (reported separately) and with a nonlinear device (cost reported).
 Best of several repeats, the configurations timed in turn; the machine is shared, so figures are noisy.
 
+The noisy read uses a second core when there is one (neurosim.analog.fastread: a helper thread computes
+the noise while the read's GEMMs run; the draws are prefetched at idle priority). The row
+``THREADS=False`` is the same read on one thread, i.e. its cost when the other core is busy.
+Measured on this 2-core machine (best of 15, otherwise idle): digital 29.6 ms, noise-free device
+42.8 ms (1.44x), noisy 76.1 ms (2.57x; 72-85 ms over several runs), noisy on one thread ~113 ms (3.7x);
+before this change the noisy read took 130 ms (4.3x). With a busy loop on the other core the noisy
+read takes ~108 ms (3.6x).
+
 BLAS runs single-threaded unless OPENBLAS_NUM_THREADS is set: on this shared 2-core machine a
 multi-threaded BLAS is oversubscribed and small GEMMs slow down erratically (up to 100x), for the
 digital and the analog cell alike.
@@ -24,6 +32,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from neurosim.analog import HardwareConfig, to_analog  # noqa: E402
+from neurosim.analog.fastread import FrozenRead  # noqa: E402
 from neurosim.cells import LSTM  # noqa: E402
 from neurosim.devices import ReadNoise  # noqa: E402
 
@@ -53,13 +62,17 @@ def main() -> None:
                                                           nonidealities=(ReadNoise(0.02),)), 3.0),
         ("circuit, linear devices, r_wire 1 ohm", HardwareConfig(read_mode="circuit", crossbar_options={"r_wire": 1.0}), 1.5),
     ]
+    # the noisy read again, all on one thread: what it costs when the second core is busy
+    configs.append(("device, 8-bit, read noise 2 %, THREADS=False", configs[1][1], None))
     analogs, setups = [], []
-    for _, hw, _ in configs:
+    for k, (_, hw, _) in enumerate(configs):
+        FrozenRead.THREADS = k != len(configs) - 1  # read at programming time
         analog = to_analog(lstm, hw)
         t0 = time.perf_counter()
         analog(x[:1])  # programs every crossbar (and precomputes the circuit maps)
         setups.append(time.perf_counter() - t0)
         analogs.append(analog)
+    FrozenRead.THREADS = True
     timings = best_interleaved([lambda: lstm(x)] + [lambda a=a: a(x) for a in analogs], args.repeats)
     t_dig = timings[0]
     rows = [("digital LSTM (numpy)", t_dig, None, "")]

@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
@@ -69,6 +70,11 @@ def _eligible(xb, hardware) -> bool:
         if cfg.mode == "circuit" and (not tile.linear or cfg.cell == "1S1R"):
             return False
     return True
+
+
+def _stop_helper(pool: ThreadPoolExecutor) -> None:
+    """Shut the helper down; join it unless this runs on a helper (a thread cannot join itself)."""
+    pool.shutdown(wait=not threading.current_thread().name.startswith("neurosim-read-noise"))
 
 
 def frozen_read_or_none(xb, hardware, dtype):
@@ -191,7 +197,7 @@ class FrozenRead:
             return None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="neurosim-read-noise")
-            self._pool_finalizer = weakref.finalize(self, self._pool.shutdown)
+            self._pool_finalizer = weakref.finalize(self, _stop_helper, self._pool)
         return self._pool.submit(self._noise, X2, std, blocks, transposed)
 
     def _finish(self, task, X2, std, blocks, transposed) -> None:

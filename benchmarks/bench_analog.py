@@ -8,10 +8,10 @@ Best of several repeats, the configurations timed in turn; the machine is shared
 The noisy read uses a second core when there is one (neurosim.analog.fastread: a helper thread computes
 the noise while the read's GEMMs run; the draws are prefetched at idle priority). The row
 ``THREADS=False`` is the same read on one thread, i.e. its cost when the other core is busy.
-Measured on this 2-core machine (best of 15, otherwise idle): digital 29.6 ms, noise-free device
-42.8 ms (1.44x), noisy 76.1 ms (2.57x; 72-85 ms over several runs), noisy on one thread ~113 ms (3.7x);
-before this change the noisy read took 130 ms (4.3x). With a busy loop on the other core the noisy
-read takes ~108 ms (3.6x).
+Measured on this 2-core machine (best of 15, second core otherwise idle, several runs): digital
+29-30 ms, noise-free device 43 ms (1.45x), noisy 73-84 ms (2.5-2.8x), noisy with THREADS=False 110 ms
+(3.7-3.8x); before the second-core work the noisy read took 130 ms (4.3x). With a busy loop on the
+other core the noisy read takes ~103-108 ms (3.4-3.6x): the 3x limit needs the spare core.
 
 BLAS runs single-threaded unless OPENBLAS_NUM_THREADS is set: on this shared 2-core machine a
 multi-threaded BLAS is oversubscribed and small GEMMs slow down erratically (up to 100x), for the

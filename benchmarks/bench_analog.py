@@ -5,13 +5,9 @@ Size of issue 6: batch 32, input 64, hidden 256, 100 steps, float32. Rows: the d
 after the one-time precompute (reported separately) and with a nonlinear device (cost reported).
 Best of several repeats, the configurations timed in turn; the machine is shared, so figures are noisy.
 
-The noisy read uses a second core when there is one (neurosim.analog.fastread: a helper thread computes
-the noise while the read's GEMMs run; the draws are prefetched at idle priority). The row
-``THREADS=False`` is the same read on one thread, i.e. its cost when the other core is busy.
-Measured on this 2-core machine (best of 15, second core otherwise idle, several runs): digital
-29-30 ms, noise-free device 43 ms (1.45x), noisy 73-84 ms (2.5-2.8x), noisy with THREADS=False 110 ms
-(3.7-3.8x); before the second-core work the noisy read took 130 ms (4.3x). With a busy loop on the
-other core the noisy read takes ~103-108 ms (3.4-3.6x): the 3x limit needs the spare core.
+The noisy read draws one Gaussian per output of every tile per read (9.8 M per sequence here) and
+computes the exact per-output variance with a second GEMM (neurosim.analog.fastread); the last row is
+the cost of the draws alone. Run with OPENBLAS_NUM_THREADS=2 to compare at two threads each.
 
 BLAS runs single-threaded unless OPENBLAS_NUM_THREADS is set: on this shared 2-core machine a
 multi-threaded BLAS is oversubscribed and small GEMMs slow down erratically (up to 100x), for the
@@ -32,7 +28,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from neurosim.analog import HardwareConfig, to_analog  # noqa: E402
-from neurosim.analog.fastread import FrozenRead  # noqa: E402
+from neurosim.sampling import fill_standard_normal  # noqa: E402
 from neurosim.cells import LSTM  # noqa: E402
 from neurosim.devices import ReadNoise  # noqa: E402
 
@@ -62,17 +58,13 @@ def main() -> None:
                                                           nonidealities=(ReadNoise(0.02),)), 3.0),
         ("circuit, linear devices, r_wire 1 ohm", HardwareConfig(read_mode="circuit", crossbar_options={"r_wire": 1.0}), 1.5),
     ]
-    # the noisy read again, all on one thread: what it costs when the second core is busy
-    configs.append(("device, 8-bit, read noise 2 %, THREADS=False", configs[1][1], None))
     analogs, setups = [], []
-    for k, (_, hw, _) in enumerate(configs):
-        FrozenRead.THREADS = k != len(configs) - 1  # read at programming time
+    for _, hw, _ in configs:
         analog = to_analog(lstm, hw)
         t0 = time.perf_counter()
         analog(x[:1])  # programs every crossbar (and precomputes the circuit maps)
         setups.append(time.perf_counter() - t0)
         analogs.append(analog)
-    FrozenRead.THREADS = True
     timings = best_interleaved([lambda: lstm(x)] + [lambda a=a: a(x) for a in analogs], args.repeats)
     t_dig = timings[0]
     rows = [("digital LSTM (numpy)", t_dig, None, "")]
@@ -94,8 +86,11 @@ def main() -> None:
     # the noisy read's floor: one Gaussian per output, per tile-row block, per read
     n_normals = T * B * 4 * H * (-(-I // 128)) + T * B * 4 * H * (-(-H // 128))
     gen = np.random.default_rng(0)
-    (t_rng,) = best_interleaved([lambda: gen.standard_normal(n_normals, dtype=np.float32)], args.repeats)
-    rows.append((f"  (floor of the noisy read: {n_normals / 1e6:.1f} M float32 Gaussian draws)", t_rng, None, ""))
+    buf = np.empty(n_normals, dtype=np.float32)
+    t_zig, t_bm = best_interleaved([lambda: gen.standard_normal(out=buf, dtype=np.float32),
+                                    lambda: fill_standard_normal(gen, buf)], args.repeats)
+    rows.append((f"  ({n_normals / 1e6:.1f} M float32 draws: numpy ziggurat)", t_zig, None, ""))
+    rows.append((f"  ({n_normals / 1e6:.1f} M float32 draws: Box-Muller, as used)", t_bm, None, ""))
 
     print(f"LSTM batch {B}, input {I}, hidden {H}, {T} steps, float32, best of {args.repeats}, "
           f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}")

@@ -4,7 +4,6 @@ Reference: ``Crossbar.matmul`` of an identically built crossbar (same configurat
 """
 
 import dataclasses
-import os
 
 import numpy as np
 import pytest
@@ -96,54 +95,21 @@ def _noisy(**kw):
 
 @pytest.mark.parametrize("batch", [8, 300])  # transposed stacked blocks / block by block
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_noisy_frozen_read_same_seed_bit_identical(batch, dtype, monkeypatch):
+def test_noisy_frozen_read_same_seed_bit_identical(batch, dtype):
     rng = np.random.default_rng(0)
     W = rng.uniform(-1, 1, size=(20, 40))
     X = rng.uniform(-1, 1, size=(batch, 40))
     cfg = _noisy(dac=DAC(bits=8), adc=ADC(bits=8))
 
-    def reads(seed, threads):
-        monkeypatch.setattr(FrozenRead, "THREADS", threads)
+    def reads(seed):
         fr = FrozenRead(Crossbar(W, cfg, rng=np.random.default_rng(seed)), dtype)
-        fr.PARALLEL_MIN_MACS = 0  # with threads: the noise of every read on the helper thread
-        ys = np.stack([fr.matmul(X) for _ in range(6)])
-        assert threads or fr._pool is None  # (a one-core machine never starts the helper)
-        fr.close()
-        return ys
+        return np.stack([fr.matmul(X) for _ in range(6)])
 
-    a = reads(7, True)
+    a = reads(7)
     assert a.dtype == dtype
-    # the same with and without the helper and prefetch threads (everything on the reading thread)
-    assert np.array_equal(a, reads(7, True)) and np.array_equal(a, reads(7, False))
-    assert not np.array_equal(a, reads(8, True))
+    assert np.array_equal(a, reads(7))
+    assert not np.array_equal(a, reads(8))
     assert not np.array_equal(a[0], a[1])  # every read draws new noise
-
-
-def test_noisy_frozen_read_leaves_no_threads():
-    import gc
-    import threading
-
-    def ours():
-        return [t for t in threading.enumerate() if t.name.startswith(("neurosim-read-noise", "neurosim-normal"))]
-
-    before = len(ours())
-    W = np.random.default_rng(0).uniform(-1, 1, size=(20, 40))
-    fr = FrozenRead(Crossbar(W, _noisy(), rng=np.random.default_rng(1)), np.float32)
-    fr.PARALLEL_MIN_MACS = 0
-    fr.matmul(np.ones((4, 40)))
-    if (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) < 2:
-        pytest.skip("one core: no helper threads to check")
-    assert len(ours()) == before + 2  # the helper and the prefetch worker
-    fr.close()
-    assert len(ours()) == before
-    fr.matmul(np.ones((4, 40)))  # still reads, on this thread
-    assert len(ours()) == before
-    fr = FrozenRead(Crossbar(W, _noisy(), rng=np.random.default_rng(1)), np.float32)
-    fr.PARALLEL_MIN_MACS = 0
-    fr.matmul(np.ones((4, 40)))
-    del fr
-    gc.collect()
-    assert len(ours()) == before
 
 
 @pytest.mark.parametrize("batch", [50, 4000])  # transposed stacked blocks / block by block
@@ -158,13 +124,12 @@ def test_noisy_frozen_read_standard_deviation_from_the_conductances(batch):
     frozen = FrozenRead(xb, np.float64)
     n = 16000
     Y = np.concatenate([frozen.matmul(np.tile(x, (batch, 1))) for _ in range(n // batch)])
-    frozen.close()
     G = xb.G
     expected = sigma / xb.map.scale * np.sqrt((x * x) @ (G[:, 0::2] ** 2 + G[:, 1::2] ** 2))
     clean = Crossbar(W, _noisy().replace(nonidealities=())).matmul(x[None, :])[0]
     np.testing.assert_allclose(Y.std(axis=0), expected, rtol=0.03)  # 16000 samples: 0.56 % standard error
     np.testing.assert_allclose(Y.mean(axis=0), clean, atol=4 * expected.max() / np.sqrt(n))
-    # successive reads draw independent noise (no chunk of the stream is used twice)
+    # successive reads draw independent noise
     R = (Y - clean).reshape(-1, 6)
     assert abs(np.corrcoef(R[:-1].ravel(), R[1:].ravel())[0, 1]) < 4 / np.sqrt(R.size)
 

@@ -16,16 +16,9 @@ converter arithmetic, instead of a Python loop over every tile:
 
 with :math:`S_r = G^{+2} + G^{-2}` per output (a differential pair's two independent column
 noises, :math:`\sigma` the relative read noise of the cells) and :math:`z \sim \mathcal N(0, 1)`
-one draw per output of every tile-row block (each tile has its own ADC), taken in a fixed order from
-a :class:`~neurosim.sampling.NormalStream` seeded by the crossbar's generator.
-
-Speed of noisy reads (the draws and the variance GEMM :math:`x^2 S` double the work of a read):
-on a machine with a spare core, a helper thread computes :math:`\sigma\sqrt{x^2 S}\odot z` while
-the calling thread runs the read's own GEMMs (numpy releases the GIL in both), and the stream's
-worker thread prefetches the draws at idle priority. Neither changes a single bit of the results:
-the draws are a function of the seed and their position only, and the calling thread does any work
-a busy helper has not begun. ``FrozenRead.THREADS = False`` (before programming) keeps everything on
-the calling thread. Small batches are read transposed (:math:`A^T x^T`, all tile-row blocks stacked,
+one draw per output of every tile-row block (each tile has its own ADC), drawn from the crossbar's
+own generator by Box–Muller (:func:`neurosim.sampling.fill_standard_normal`). The draws and the
+variance GEMM :math:`x^2 S` double the work of a read. Small batches are read transposed (:math:`A^T x^T`, all tile-row blocks stacked,
 one element-wise pass per read), which OpenBLAS runs faster at batch 32 than :math:`x A`.
 
 It updates the crossbar's own cost counters as a read through the crossbar would (converter
@@ -39,14 +32,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import threading
-import weakref
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from neurosim.sampling import NormalStream
+from neurosim.sampling import fill_standard_normal
 
 __all__ = ["FrozenRead", "frozen_read_or_none"]
 
@@ -72,11 +61,6 @@ def _eligible(xb, hardware) -> bool:
     return True
 
 
-def _stop_helper(pool: ThreadPoolExecutor) -> None:
-    """Shut the helper down; join it unless this runs on a helper (a thread cannot join itself)."""
-    pool.shutdown(wait=not threading.current_thread().name.startswith("neurosim-read-noise"))
-
-
 def frozen_read_or_none(xb, hardware, dtype):
     """A :class:`FrozenRead` of ``xb`` when its reads can be frozen (see the module), else ``None``."""
     return FrozenRead(xb, dtype) if _eligible(xb, hardware) else None
@@ -93,9 +77,7 @@ class FrozenRead:
         Arithmetic of the GEMMs (float64, or float32 for float32 cells).
     """
 
-    THREADS = True  # helper and prefetch threads for noisy reads when there is more than one core
     TRANSPOSE_MAX_BATCH = 256  # up to this batch the GEMMs run transposed (see __init__)
-    PARALLEL_MIN_MACS = 1 << 19  # smaller noise GEMMs than this run inline (a handoff costs ~20 us)
 
     def __init__(self, xb, dtype=np.float64):
         self.xb = xb
@@ -158,26 +140,9 @@ class FrozenRead:
             self.row_power = np.zeros(xb.n_in)
             for r0, r1, *_, power in self.blocks:
                 self.row_power[r0:r1] += power
-        # a noisy read computes its noise (variance GEMM, draws) on a helper thread while this
-        # thread does the read's own GEMMs; both release the GIL. Results do not depend on it.
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        self._parallel = bool(self.THREADS) and cores > 1
-        # the read noise's draws: one stream per crossbar, seeded from its generator, prefetched
-        self.noise = NormalStream(xb.rng, dt, prefetch=self._parallel) if self.sigma > 0 else None
-        self._pool: ThreadPoolExecutor | None = None
+        self.noisy = self.sigma > 0
         self._per_vector = self._calibrate()
         self._buffers: dict[str, np.ndarray] = {}
-
-    def close(self) -> None:
-        """Stop the helper and the noise stream's prefetch threads (also done when garbage-collected).
-
-        Reads still work afterwards, on the calling thread only.
-        """
-        self._parallel = False
-        if self._pool is not None:
-            self._pool_finalizer()
-        if self.noise is not None:
-            self.noise.close()
 
     def _noise(self, X2: np.ndarray, std: np.ndarray, blocks, transposed: bool) -> None:
         """``std = sigma sqrt(x^2 S) z`` of the given blocks, in ADC input units (sigma folded into S)."""
@@ -188,25 +153,7 @@ class FrozenRead:
             else:
                 np.matmul(X2[:, r0:r1], S, out=std)
         np.sqrt(std, out=std)
-        self.noise.multiply(std)  # independent draws: their layout does not matter
-
-    def _start(self, X2, std, blocks, transposed):
-        """Start :meth:`_noise` on the helper thread (the other core) when the read is large enough."""
-        rows = sum(self.blocks[k][1] - self.blocks[k][0] for k in blocks)
-        if X2.shape[0] * rows * self.xb.n_out < self.PARALLEL_MIN_MACS or not self._parallel:
-            return None
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="neurosim-read-noise")
-            self._pool_finalizer = weakref.finalize(self, _stop_helper, self._pool)
-        return self._pool.submit(self._noise, X2, std, blocks, transposed)
-
-    def _finish(self, task, X2, std, blocks, transposed) -> None:
-        """Wait for a started noise task; run it here if it was not started or has not begun."""
-        if task is None or task.cancel():  # never waits for a helper that a busy core has not run yet
-            if std is not None:
-                self._noise(X2, std, blocks, transposed)
-        else:
-            task.result()
+        std *= fill_standard_normal(self.xb.rng, self._buffer("z", std.shape))
 
     def _convert(self, v: np.ndarray, std: np.ndarray | None, out_scale) -> None:
         """In place on ``v`` (ADC input in LSB units): ``+ std`` (the noise), then the ADC's clip, rint and scale."""
@@ -259,7 +206,7 @@ class FrozenRead:
             Xq[...] = X
         if out is None:
             out = np.empty((B, self.xb.n_out), dtype=self.dtype)
-        noisy = self.noise is not None
+        noisy = self.noisy
         X2 = None
         if noisy or not self.quadratic_power:  # x^2 once per read: the noise variance and the power
             X2 = self._buffer("x2", Xq.shape)
@@ -267,10 +214,10 @@ class FrozenRead:
         if B <= self.TRANSPOSE_MAX_BATCH:  # blocks stacked, transposed (see __init__)
             V = self._buffer("v_t", (len(self.blocks), self.xb.n_out, B))
             std = self._buffer("std_t", V.shape) if noisy else None
-            task = self._start(X2, std, range(len(self.blocks)), True) if noisy else None
             for k, (r0, r1, *_) in enumerate(self.blocks):
                 np.matmul(self._At[k], Xq[:, r0:r1].T, out=V[k])
-            self._finish(task, X2, std, range(len(self.blocks)), True)
+            if noisy:
+                self._noise(X2, std, range(len(self.blocks)), True)
             self._convert(V, std, self._scale_t)
             for k in range(1, len(self.blocks)):
                 V[0] += V[k]
@@ -278,10 +225,10 @@ class FrozenRead:
         else:
             std = self._buffer("std", out.shape) if noisy else None
             for k, (r0, r1, A, _, out_scale, _) in enumerate(self.blocks):
-                task = self._start(X2, std, (k,), False) if noisy else None
                 v = out if k == 0 else self._buffer("v", out.shape)
                 np.matmul(Xq[:, r0:r1], A, out=v)
-                self._finish(task, X2, std, (k,), False)
+                if noisy:
+                    self._noise(X2, std, (k,), False)
                 self._convert(v, std, out_scale)
                 if k > 0:
                     out += v

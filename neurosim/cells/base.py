@@ -317,11 +317,18 @@ class RecurrentBase:
     def _direction_shapes(self, layer: int) -> list[tuple[str, tuple]]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _state_sizes(self) -> tuple[int, ...]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _state_sizes(self) -> tuple[int, ...]:
+        """Sizes of the recurrent states (default: one hidden state)."""
+        return (self.hidden_size,)
 
-    def _out_size(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _out_size(self) -> int:
+        """Features of one direction's output (default: the hidden state)."""
+        return self.hidden_size
+
+    def __call__(self, input, hx=None):
+        """Run the network over a sequence; returns ``(output, h_n)`` (see the class Notes for shapes)."""
+        (out,), (h_n,), batched = self._forward(input, hx)
+        return self._format_seq(out, batched), self._format_state(h_n, batched)
 
     def _run_direction(self, p, x, states, suffix, reverse):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -113,12 +113,6 @@ class IndRNN(RecurrentBase):
         shapes = [("weight_ih", (H, self._layer_input_size(layer))), ("weight_hh", (H,))]
         return shapes + [("bias", (H,))] if self.bias else shapes
 
-    def _state_sizes(self):
-        return (self.hidden_size,)
-
-    def _out_size(self):
-        return self.hidden_size
-
     def step(self, x_t, h, layer=0, direction=0):
         """One step with the cell's parameters and hooks, see :func:`indrnn_step`."""
         return indrnn_step(self.direction_params(layer, direction), x_t, h, self.nonlinearity,
@@ -139,7 +133,3 @@ class IndRNN(RecurrentBase):
             h = self.activation(act, z, out=out[t])
         return (out,), (h,)
 
-    def __call__(self, input, hx=None):
-        """Run the network over a sequence; returns ``(output, h_n)``."""
-        (out,), (h_n,), batched = self._forward(input, hx)
-        return self._format_seq(out, batched), self._format_state(h_n, batched)

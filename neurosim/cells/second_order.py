@@ -102,12 +102,6 @@ class SecondOrderRNN(RecurrentBase):
         shapes = [("weight", (H, H, self._layer_input_size(layer)))]
         return shapes + [("bias", (H,))] if self.bias else shapes
 
-    def _state_sizes(self):
-        return (self.hidden_size,)
-
-    def _out_size(self):
-        return self.hidden_size
-
     def step(self, x_t, h, layer=0, direction=0):
         """One step with the cell's parameters and hooks, see :func:`second_order_step`."""
         return second_order_step(self.direction_params(layer, direction), x_t, h, self.nonlinearity, self,
@@ -127,7 +121,3 @@ class SecondOrderRNN(RecurrentBase):
             h = self.activation(act, z, out=out[t])
         return (out,), (h,)
 
-    def __call__(self, input, hx=None):
-        """Run the network over a sequence; returns ``(output, h_n)``."""
-        (out,), (h_n,), batched = self._forward(input, hx)
-        return self._format_seq(out, batched), self._format_state(h_n, batched)

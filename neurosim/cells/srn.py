@@ -173,9 +173,6 @@ class Elman(_SRN):
 
     _state_names = ("h_0",)
 
-    def _state_sizes(self):
-        return (self.hidden_size,)
-
     def step(self, x_t, h, layer=0, direction=0):
         """One step with the cell's parameters and hooks, see :func:`elman_step`."""
         return elman_step(self.direction_params(layer, direction), x_t, h, self.hidden_activation,

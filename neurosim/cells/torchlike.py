@@ -167,12 +167,6 @@ class RNN(RecurrentBase):
     def _direction_shapes(self, layer):
         return _torch_shapes(1, self.hidden_size, self._layer_input_size(layer), self.bias)
 
-    def _state_sizes(self):
-        return (self.hidden_size,)
-
-    def _out_size(self):
-        return self.hidden_size
-
     def step(self, x_t, h, layer=0, direction=0):
         """One step of one layer and direction with the cell's parameters and hooks (see :func:`rnn_step`)."""
         return rnn_step(self.direction_params(layer, direction), x_t, h, self.nonlinearity, self,
@@ -192,11 +186,6 @@ class RNN(RecurrentBase):
             z += gx[t]
             h = self.activation(act, z, out=out[t])
         return (out,), (h,)
-
-    def __call__(self, input, hx=None):
-        """Run the network over a sequence; see the class Notes for shapes."""
-        (out,), (h_n,), batched = self._forward(input, hx)
-        return self._format_seq(out, batched), self._format_state(h_n, batched)
 
 
 # --------------------------------------------------------------------------------------------- LSTM
@@ -460,12 +449,6 @@ class GRU(RecurrentBase):
     def _direction_shapes(self, layer):
         return _torch_shapes(3, self.hidden_size, self._layer_input_size(layer), self.bias)
 
-    def _state_sizes(self):
-        return (self.hidden_size,)
-
-    def _out_size(self):
-        return self.hidden_size
-
     def step(self, x_t, h, layer=0, direction=0):
         """One step of one layer and direction with the cell's parameters and hooks (see :func:`gru_step`)."""
         return gru_step(self.direction_params(layer, direction), x_t, h, self, self._suffix(layer, direction))
@@ -488,7 +471,3 @@ class GRU(RecurrentBase):
             h = _gru_pointwise(self, gi[t], g, b_hn, h, out[t], tmp)
         return (out,), (h,)
 
-    def __call__(self, input, hx=None):
-        """Run the network over a sequence; see the class Notes for shapes."""
-        (out,), (h_n,), batched = self._forward(input, hx)
-        return self._format_seq(out, batched), self._format_state(h_n, batched)

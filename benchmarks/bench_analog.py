@@ -31,17 +31,7 @@ from neurosim.analog import HardwareConfig, to_analog  # noqa: E402
 from neurosim.sampling import fill_standard_normal  # noqa: E402
 from neurosim.cells import LSTM  # noqa: E402
 from neurosim.devices import ReadNoise  # noqa: E402
-
-
-def best_interleaved(fns, repeats):
-    """Best time of each function, timing them in turn (the machine's load hits all alike)."""
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for k, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return [min(t) for t in times]
+from timing import best_interleaved  # noqa: E402
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import os
 import time
 
 import numpy as np
+from timing import best_of
 
 SIZES = {  # (batch, time, input, hidden)
     "small": (1, 1000, 32, 128),
@@ -63,12 +64,7 @@ CLOCK = time.perf_counter
 
 
 def best_ms(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = CLOCK()
-        fn()
-        best = min(best, CLOCK() - t0)
-    return best * 1e3
+    return best_of(fn, repeats, CLOCK)[0] * 1e3
 
 
 def main() -> None:

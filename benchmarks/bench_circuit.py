@@ -21,22 +21,13 @@ Run: ``python benchmarks/bench_circuit.py [--sizes 32 64 128 256] [--repeats 3] 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from neurosim.netlist import crossbar_netlist
+from timing import best_of
 from neurosim.solve import LinearSolver, compile
 from neurosim.spice import run_ngspice, write_spice
-
-
-def best_of(fn, repeats):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def ours(n, repeats):

@@ -25,17 +25,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from neurosim.crossbar import Crossbar, CrossbarConfig  # noqa: E402
+from timing import best_of  # noqa: E402
 from neurosim.crossbar.circuit import CellPhysics, TileCircuit  # noqa: E402
-
-
-def best(fn, repeat=5):
-    times = []
-    out = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def row(name, ours, base, base_name):
@@ -56,14 +47,14 @@ def linear_256():
         xb.tiles[0].linear_map()
         return xb
 
-    t_pre, xb = best(build_and_precompute, 3)
-    t_prog, _ = best(lambda: Crossbar(W, cfg), 3)
+    t_pre, xb = best_of(build_and_precompute, 3)
+    t_prog, _ = best_of(lambda: Crossbar(W, cfg), 3)
     ideal = Crossbar(W, cfg.replace(mode="ideal"))
     # interleaved, best of many: the machine is shared and its load drifts
     t_circ, t_ideal = np.inf, np.inf
     for _ in range(15):
-        t_circ = min(t_circ, best(lambda: xb.matmul(X), 1)[0])
-        t_ideal = min(t_ideal, best(lambda: ideal.matmul(X), 1)[0])
+        t_circ = min(t_circ, best_of(lambda: xb.matmul(X), 1)[0])
+        t_ideal = min(t_ideal, best_of(lambda: ideal.matmul(X), 1)[0])
     # baseline for the precompute: the general netlist path (neurosim.solve LinearSolver transfer matrix)
     from neurosim.crossbar.cells import tile_netlist
     from neurosim.solve import LinearSolver
@@ -75,7 +66,7 @@ def linear_256():
         lin = LinearSolver(net)
         return lin.transfer_matrix([f"Vin{i}" for i in range(n)], [f"Rf{j}" for j in range(n)])
 
-    t_gen, _ = best(general, 1)
+    t_gen, _ = best_of(general, 1)
     row("256x256 linear circuit: precompute", t_pre, t_gen, "netlist + LinearSolver.transfer_matrix")
     row("  (of which programming + mapping)", t_prog, None, "")
     row("256x256 1000-vector batch: circuit", t_circ, t_ideal, "ideal-mode batch (same run)")
@@ -88,15 +79,15 @@ def nonlinear_128():
     G = rng.uniform(1e-6, 1e-4, size=(n, n))
     V = rng.uniform(0.6, 1.0, size=(3, n))
     tc = TileCircuit(n, n, r_wire=1.0, r_driver=0.0)
-    t_sel, _ = best(lambda: tc.solve(CellPhysics("1S1R", G), V), 2)
+    t_sel, _ = best_of(lambda: tc.solve(CellPhysics("1S1R", G), V), 2)
     from neurosim.crossbar.tile import _SinhCells
 
     sinh = CellPhysics("0T1R", None, _SinhCells(0.25), G)
-    t_sinh, _ = best(lambda: tc.solve(sinh, V * 0.3), 2)
+    t_sinh, _ = best_of(lambda: tc.solve(sinh, V * 0.3), 2)
     from neurosim.crossbar.cells import tile_netlist
     from neurosim.solve import dc
 
-    t_gen, _ = best(lambda: dc(tile_netlist(G, V[0], cell="1S1R", r_wire=1.0)), 1)
+    t_gen, _ = best_of(lambda: dc(tile_netlist(G, V[0], cell="1S1R", r_wire=1.0)), 1)
     row("128x128 1S1R (diode selector) per read", t_sel / 3, t_gen, "netlist + neurosim.solve.dc")
     row("128x128 sinh read I-V per read", t_sinh / 3, None, "")
     return {"1s1r_per_read_s": t_sel / 3, "sinh_per_read_s": t_sinh / 3, "general_dc_s": t_gen}

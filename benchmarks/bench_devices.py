@@ -11,22 +11,11 @@ Run: python benchmarks/bench_devices.py [--n N] [--repeats R]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from neurosim.devices import LinearIonDrift, SoftBoundsDevice, load_device
-
-
-def best_pair(fa, fb, repeats):
-    """Best-of-``repeats`` times of two functions, run alternately (the shared machine's load hits both)."""
-    ta, tb = [], []
-    for _ in range(repeats):
-        for fn, times in ((fa, ta), (fb, tb)):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-    return min(ta), min(tb)
+from timing import best_interleaved
 
 
 def plain_hp_joglekar(x, v, dt, R_on, R_off, k, p):
@@ -91,7 +80,7 @@ def main() -> None:
         ref_out = plain(x, v, dt)
         err = np.abs(ours_out - ref_out).max() / (np.ptp(np.asarray(model.state_bounds)) or 1.0)
         assert err < 1e-12, f"{label}: ours and the plain expression differ by {err:.3g}"
-        t_plain, t_ours = best_pair(lambda: plain(x, v, dt), lambda: model.step(x, v, dt), args.repeats)
+        t_plain, t_ours = best_interleaved([lambda: plain(x, v, dt), lambda: model.step(x, v, dt)], args.repeats)
         rows.append((label, t_plain, t_ours))
     # pulse programming of the conductance device (closed form), for information
     sb = SoftBoundsDevice(G_min=1e-6, G_max=1e-5, alpha_up=0.01, alpha_down=0.02)
@@ -105,7 +94,7 @@ def main() -> None:
         return np.where(pol > 0, up, dn)
 
     assert np.allclose(sb.apply_pulses(g, npulse, pol), plain_pulses(), rtol=1e-14, atol=0)
-    rows.append(("SoftBounds, n pulses (closed form)", *best_pair(plain_pulses, lambda: sb.apply_pulses(g, npulse, pol), args.repeats)))
+    rows.append(("SoftBounds, n pulses (closed form)", *best_interleaved([plain_pulses, lambda: sb.apply_pulses(g, npulse, pol)], args.repeats)))
 
     print(f"one explicit Euler step of {n:,} devices (best of {args.repeats}), per-device voltages")
     print(f"{'model':38s} {'plain numpy (ms)':>17s} {'ours (ms)':>10s} {'ratio':>7s}  target")

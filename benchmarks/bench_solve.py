@@ -28,16 +28,8 @@ import numpy as np
 import scipy.sparse.linalg as sla
 
 from neurosim.netlist import crossbar_netlist
+from timing import best_of
 from neurosim.solve import LinearSolver, compile
-
-
-def best_of(fn, repeats):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def pipeline(n, repeats):

@@ -16,10 +16,12 @@ converter arithmetic, instead of a Python loop over every tile:
 
 with :math:`S_r = G^{+2} + G^{-2}` per output (a differential pair's two independent column
 noises, :math:`\sigma` the relative read noise of the cells) and :math:`z \sim \mathcal N(0, 1)`
-one draw per output of every tile-row block (each tile has its own ADC), drawn from the crossbar's
-own generator by Box–Muller (:func:`neurosim.sampling.fill_standard_normal`). The draws and the
-variance GEMM :math:`x^2 S` double the work of a read. Small batches are read transposed (:math:`A^T x^T`, all tile-row blocks stacked,
-one element-wise pass per read), which OpenBLAS runs faster at batch 32 than :math:`x A`.
+one draw per output of every tile-row block (each tile has its own ADC), drawn by Box–Muller
+(:func:`neurosim.sampling.normal_from_variance`) from a stream seeded once from the crossbar's
+generator. The draws and the variance GEMM :math:`x^2 S` double the work of a read. Batches up to
+``TRANSPOSE_MAX_BATCH`` are read transposed (:math:`A^T x^T`, all tile-row blocks stacked, one
+element-wise pass per read), which OpenBLAS runs faster at batch 32 than :math:`x A`; larger ones in
+passes of ``CHUNK`` vectors (:math:`x A`, no transposed copy), so the temporaries stay in cache.
 
 It updates the crossbar's own cost counters as a read through the crossbar would (converter
 costs per vector are measured once by a calibration read whose counts are then removed; the array
@@ -35,7 +37,7 @@ import math
 
 import numpy as np
 
-from neurosim.sampling import fill_standard_normal
+from neurosim.sampling import normal_from_variance
 
 __all__ = ["FrozenRead", "frozen_read_or_none"]
 
@@ -77,7 +79,8 @@ class FrozenRead:
         Arithmetic of the GEMMs (float64, or float32 for float32 cells).
     """
 
-    TRANSPOSE_MAX_BATCH = 256  # up to this batch the GEMMs run transposed (see __init__)
+    TRANSPOSE_MAX_BATCH = 256  # up to this batch one transposed pass (see __init__)
+    CHUNK = 128  # larger batches: passes of this many vectors
 
     def __init__(self, xb, dtype=np.float64):
         self.xb = xb
@@ -130,40 +133,32 @@ class FrozenRead:
                 S = (S * (to_adc * self.sigma) ** 2).astype(dt)
             power = (power * v_scale**2).astype(np.float64)
             self.blocks.append((r0, r1, A, S, out_scale, power))
-        # small batches read transposed, all blocks stacked: A^T x^T is ~25 % faster in OpenBLAS than
-        # x A at (batch 32, 128 x 1024), and the element-wise steps run once per read, not per block;
-        # this outweighs the one transposed copy of the summed blocks into the output
+        # reads run transposed, all blocks stacked: A^T x^T is ~25 % faster in OpenBLAS than x A at
+        # (batch 32, 128 x 1024), and the element-wise steps run once per read, not per block; this
+        # outweighs the one transposed copy of the summed blocks into the output
         self._At = [np.ascontiguousarray(A.T) for _, _, A, *_ in self.blocks]
         self._St = [None if S is None else np.ascontiguousarray(S.T) for _, _, _, S, *_ in self.blocks]
         self._scale_t = None if self.n_adc is None else np.stack([o[:, None] for *_, o, _ in self.blocks])
+        self._scale_rows = None if self.n_adc is None else np.stack([o[None, :] for *_, o, _ in self.blocks])
         if not self.quadratic_power:  # one vector for all rows: the power needs sum_b x^2 once per read
             self.row_power = np.zeros(xb.n_in)
             for r0, r1, *_, power in self.blocks:
                 self.row_power[r0:r1] += power
         self.noisy = self.sigma > 0
+        # the read noise's own stream, seeded once from the crossbar's generator (so the crossbar's
+        # seed fixes it): SFC64's raw output is ~1.5x faster than PCG64's, and raw bits are what
+        # the Box-Muller draws consume
+        self._noise_rng = np.random.Generator(np.random.SFC64(xb.rng.integers(0, 2**63, size=4))) if self.noisy else None
         self._per_vector = self._calibrate()
         self._buffers: dict[str, np.ndarray] = {}
+        self._scale_by_batch: dict[int, np.ndarray] = {}
 
-    def _noise(self, X2: np.ndarray, std: np.ndarray, blocks, transposed: bool) -> None:
-        """``std = sigma sqrt(x^2 S) z`` of the given blocks, in ADC input units (sigma folded into S)."""
-        for i, k in enumerate(blocks):
-            r0, r1, _, S = self.blocks[k][:4]
-            if transposed:
-                np.matmul(self._St[k], X2[:, r0:r1].T, out=std[i])
-            else:
-                np.matmul(X2[:, r0:r1], S, out=std)
-        np.sqrt(std, out=std)
-        std *= fill_standard_normal(self.xb.rng, self._buffer("z", std.shape))
-
-    def _convert(self, v: np.ndarray, std: np.ndarray | None, out_scale) -> None:
-        """In place on ``v`` (ADC input in LSB units): ``+ std`` (the noise), then the ADC's clip, rint and scale."""
-        if std is not None:
-            v += std
-        if self.n_adc is not None:
-            if self.saturation:
-                np.clip(v, -self.n_adc, self.n_adc, out=v)
-            np.rint(v, out=v)
-            v *= out_scale
+    def _buffer(self, key: str, shape: tuple) -> np.ndarray:
+        """A reusable scratch array (reads of one crossbar are sequential)."""
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[key] = np.empty(shape, dtype=self.dtype)
+        return buf
 
     def _calibrate(self) -> dict:
         """Converter counts and latency of one vector, from one real read whose counts are then removed."""
@@ -176,12 +171,47 @@ class FrozenRead:
         keys = ("dac_conversions", "adc_conversions", "e_dac", "e_adc", "t_read", "reads", "macs")
         return {k: after[k] - before[k] for k in keys}
 
-    def _buffer(self, key: str, shape: tuple) -> np.ndarray:
-        """A reusable scratch array (reads of one crossbar are sequential)."""
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape != shape:
-            buf = self._buffers[key] = np.empty(shape, dtype=self.dtype)
-        return buf
+    def _read_pass(self, Xq: np.ndarray, X2: np.ndarray | None, out: np.ndarray, transposed: bool) -> None:
+        """Read DAC codes ``Xq`` (b vectors) into ``out`` (b, n_out): every block's GEMM, noise and ADC.
+
+        Transposed, the blocks' outputs are laid out (block, output, vector), as ``A^T x^T`` yields
+        them; otherwise (block, vector, output), and a single block is written straight into ``out``.
+        """
+        b, K, n = Xq.shape[0], len(self.blocks), self.xb.n_out
+        if transposed:
+            V = self._buffer("v_t", (K, n, b))
+        else:
+            V = out[None] if K == 1 else self._buffer("v", (K, b, n))
+        for k, (r0, r1, A, *_) in enumerate(self.blocks):
+            if transposed:
+                np.matmul(self._At[k], Xq[:, r0:r1].T, out=V[k])
+            else:
+                np.matmul(Xq[:, r0:r1], A, out=V[k])
+        if self.noisy:  # + sigma sqrt(x^2 S) z, one draw per output of every block
+            noise = self._buffer("noise_t" if transposed else "noise", V.shape)
+            for k, (r0, r1, _, S, *_) in enumerate(self.blocks):
+                if transposed:
+                    np.matmul(self._St[k], X2[:, r0:r1].T, out=noise[k])
+                else:
+                    np.matmul(X2[:, r0:r1], S, out=noise[k])
+            V += normal_from_variance(self._noise_rng, noise)
+        if self.n_adc is not None:  # each block's ADC: clip, round, scale (in LSB units until here)
+            if self.saturation:
+                np.clip(V, -self.n_adc, self.n_adc, out=V)
+            np.rint(V, out=V)
+            if transposed:  # the per-output scale broadcast once per batch size: a plain product
+                scale = self._scale_by_batch.get(b)
+                if scale is None:
+                    scale = self._scale_by_batch[b] = np.ascontiguousarray(np.broadcast_to(self._scale_t, V.shape))
+                V *= scale
+            else:
+                V *= self._scale_rows
+        for k in range(1, K):
+            V[0] += V[k]
+        if transposed:
+            np.copyto(out, V[0].T)
+        elif K > 1:
+            np.copyto(out, V[0])
 
     def matmul(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``X W^T`` as the crossbar reads it (weight units), counting costs on the crossbar.
@@ -190,7 +220,7 @@ class FrozenRead:
         ----------
         X : ndarray, shape (batch, in)
         out : ndarray, shape (batch, out), optional
-            Written in place and returned (dtype ``self.dtype``).
+            Written in place and returned (dtype ``self.dtype``, C-contiguous).
 
         Returns
         -------
@@ -206,32 +236,16 @@ class FrozenRead:
             Xq[...] = X
         if out is None:
             out = np.empty((B, self.xb.n_out), dtype=self.dtype)
-        noisy = self.noisy
         X2 = None
-        if noisy or not self.quadratic_power:  # x^2 once per read: the noise variance and the power
+        if self.noisy or not self.quadratic_power:  # x^2 once per read: the noise variance and the power
             X2 = self._buffer("x2", Xq.shape)
             np.multiply(Xq, Xq, out=X2)
-        if B <= self.TRANSPOSE_MAX_BATCH:  # blocks stacked, transposed (see __init__)
-            V = self._buffer("v_t", (len(self.blocks), self.xb.n_out, B))
-            std = self._buffer("std_t", V.shape) if noisy else None
-            for k, (r0, r1, *_) in enumerate(self.blocks):
-                np.matmul(self._At[k], Xq[:, r0:r1].T, out=V[k])
-            if noisy:
-                self._noise(X2, std, range(len(self.blocks)), True)
-            self._convert(V, std, self._scale_t)
-            for k in range(1, len(self.blocks)):
-                V[0] += V[k]
-            np.copyto(out, V[0].T)
-        else:
-            std = self._buffer("std", out.shape) if noisy else None
-            for k, (r0, r1, A, _, out_scale, _) in enumerate(self.blocks):
-                v = out if k == 0 else self._buffer("v", out.shape)
-                np.matmul(Xq[:, r0:r1], A, out=v)
-                if noisy:
-                    self._noise(X2, std, (k,), False)
-                self._convert(v, std, out_scale)
-                if k > 0:
-                    out += v
+        if B <= self.TRANSPOSE_MAX_BATCH:
+            self._read_pass(Xq, X2, out, True)
+        else:  # passes of CHUNK vectors: the block outputs, noise and draws stay in cache
+            for s in range(0, B, self.CHUNK):
+                e = min(s + self.CHUNK, B)
+                self._read_pass(Xq[s:e], None if X2 is None else X2[s:e], out[s:e], False)
         if self.quadratic_power:  # drivers deliver v Y v (Y: the tiles' input admittances)
             p_total = sum(float(np.sum((Xq[:, r0:r1] @ power) * Xq[:, r0:r1])) for r0, r1, *_, power in self.blocks)
         else:  # every cell of row i sees V_i: sum_i V_i^2 sum_j G_ij

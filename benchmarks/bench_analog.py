@@ -5,9 +5,11 @@ Size of issue 6: batch 32, input 64, hidden 256, 100 steps, float32. Rows: the d
 after the one-time precompute (reported separately) and with a nonlinear device (cost reported).
 Best of several repeats, the configurations timed in turn; the machine is shared, so figures are noisy.
 
-The noisy read draws one Gaussian per output of every tile per read (9.8 M per sequence here) and
-computes the exact per-output variance with a second GEMM (neurosim.analog.fastread); the last row is
-the cost of the draws alone. Run with OPENBLAS_NUM_THREADS=2 to compare at two threads each.
+Per-read noise, two models: the readout's input-referred noise (TIA + ADC, ``adc_noise``; aihwkit's
+``out_noise``) draws one Gaussian per output of every tile per read (9.8 M per sequence here); the
+per-device relative read noise (``ReadNoise``, every cell current its own noise) draws as many, and
+needs the exact per-output variance sigma^2 x^2 (G+^2 + G-^2) from a second GEMM the size of the read's
+own (neurosim.analog.fastread). The last rows are the cost of the draws alone. Run with OPENBLAS_NUM_THREADS=2 to compare at two threads each.
 
 BLAS runs single-threaded unless OPENBLAS_NUM_THREADS is set: on this shared 2-core machine a
 multi-threaded BLAS is oversubscribed and small GEMMs slow down erratically (up to 100x), for the
@@ -44,8 +46,10 @@ def main() -> None:
     x = np.random.default_rng(0).uniform(-1, 1, size=(T, B, I)).astype(np.float32)
     configs = [
         ("device, 8-bit DAC/ADC, no noise", HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8), 2.0),
-        ("device, 8-bit, read noise 2 %", HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8,
-                                                          nonidealities=(ReadNoise(0.02),)), 3.0),
+        ("device, 8-bit, readout noise 0.5 LSB (per conversion)",
+         HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8, adc_noise=0.5 / 127), 3.0),
+        ("device, 8-bit, per-device read noise 2 % (exact)",
+         HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8, nonidealities=(ReadNoise(0.02),)), None),
         ("circuit, linear devices, r_wire 1 ohm", HardwareConfig(read_mode="circuit", crossbar_options={"r_wire": 1.0}), 1.5),
     ]
     analogs, setups = [], []

@@ -52,12 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="crossbar read mode: exact conductances / + device non-idealities and converters / + wires (MNA)")
     c.add_argument("--dac-bits", type=int, default=8, help="DAC resolution incl. sign; 0 = ideal converter")
     c.add_argument("--adc-bits", type=int, default=8, help="ADC resolution incl. sign; 0 = ideal converter")
+    c.add_argument("--read-noise", type=float, default=0.0,
+                   help="per-device relative read noise (rms, fraction of each cell current), drawn every read")
+    c.add_argument("--adc-noise", type=float, default=0.0,
+                   help="readout (TIA + ADC) input-referred noise, rms, fraction of the ADC full scale, drawn every conversion")
     c.add_argument("--state-bits", type=int, default=0, help="hidden-state storage ADC bits; 0 = sample-and-hold (exact)")
     c.add_argument("--activation", choices=("ideal", "amplifier", "pwl"), default="ideal",
                    help="activation circuits: exact, saturating amplifier, piecewise linear")
     c.add_argument("--tile", type=int, default=128, help="tile size (rows = columns)")
     c.add_argument("--hardware", type=Path, default=None,
-                   help="HardwareConfig TOML file; overrides --device/--read-mode/--*-bits/--activation/--tile")
+                   help="HardwareConfig TOML file; overrides --device/--read-mode/--*-bits/--*-noise/--activation/--tile")
     c.add_argument("--weights", type=Path, default=None,
                    help=".npz state_dict to load into the cell (PyTorch names) instead of the random reservoir")
     c.add_argument("--seed", type=int, default=0, help="root seed of data, weights and hardware randomness")
@@ -67,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _hardware(args, input_range: float):
     from neurosim.analog import HardwareConfig
+    from neurosim.devices import ReadNoise
 
     if args.hardware is not None:
         return HardwareConfig.from_toml(args.hardware)
@@ -75,7 +80,8 @@ def _hardware(args, input_range: float):
         device=None if args.device in ("ideal", "none", "") else args.device,
         tile_rows=args.tile, tile_cols=args.tile, read_mode=args.read_mode,
         dac_bits=bits["dac"], adc_bits=bits["adc"], state_bits=bits["state"],
-        activation=args.activation, input_range=input_range, seed=args.seed,
+        activation=args.activation, input_range=input_range, seed=args.seed, adc_noise=args.adc_noise,
+        nonidealities=(ReadNoise(args.read_noise),) if args.read_noise > 0 else (),
     )
 
 
@@ -100,7 +106,7 @@ def _compare(args) -> int:
     metric = "NRMSE" if test.kind == "regression" else "accuracy"
     print(f"neurosim compare: {args.cell} (hidden {args.hidden}) on {args.task}, {test.n_steps} steps x {test.batch_size}")
     print(f"hardware: device={hw.device or 'ideal'} mode={hw.read_mode} dac={hw.dac_bits} adc={hw.adc_bits} "
-          f"state={hw.state_bits} activation={hw.activation} seed={hw.seed}")
+          f"adc_noise={hw.adc_noise} nonidealities={[type(n).__name__ for n in hw.nonidealities]} state={hw.state_bits} activation={hw.activation} seed={hw.seed}")
     print(f"training ({metric}, digital): {net.train_metric:.4g}")
     print(result.table())
     print(f"report: {paths['json'].parent}  ({', '.join(p.name for p in paths.values())}, hardware.toml)  [{elapsed:.1f} s]")

@@ -179,6 +179,7 @@ def _lstm():
 NONIDEAL = {
     "dac_bits": (dict(dac_bits=24), dict(dac_bits=6)),
     "adc_bits": (dict(adc_bits=24), dict(adc_bits=6)),
+    "adc_noise": (dict(adc_bits=24), dict(adc_bits=24, adc_noise=0.01)),
     "state_bits": (dict(state_bits=24), dict(state_bits=5)),
     "activation_gain": (dict(activation="amplifier"), dict(activation="amplifier", act_gain=0.9)),
     "activation_pwl": (dict(activation="ideal"), dict(activation="pwl")),
@@ -214,7 +215,7 @@ def test_hardware_config_toml_roundtrip_and_errors(tmp_path):
     from neurosim.devices import ReadNoise, StuckAtFaults
 
     hw = HardwareConfig(device="rram_softbounds_gong2018", read_mode="device", dac_bits=7, adc_bits=9, state_bits=6,
-                        activation="pwl", act_gain=0.95, step_time=1e-6, seed=4,
+                        activation="pwl", act_gain=0.95, step_time=1e-6, seed=4, adc_noise=0.01,
                         nonidealities=(ReadNoise(0.02), StuckAtFaults(p_on=0.01)),
                         crossbar_options={"r_wire": 2.5, "levels": 32, "adc": {"saturation": False}})
     path = tmp_path / "hw.toml"

@@ -47,6 +47,9 @@ class HardwareConfig(PlainConfig):
         converters; plus wires and sneak paths (full circuit solution).
     dac_bits, adc_bits : int or None
         Converter resolutions (incl. sign); ``None`` = ideal.
+    adc_noise : float
+        Input-referred readout noise (transimpedance stage and ADC), rms, as a fraction of the ADC
+        full scale; one draw per conversion (:class:`~neurosim.crossbar.ADC` ``noise``).
     input_range : float
         DAC full scale for the network's external input (layer 0), in input units.
     state_range : float
@@ -97,6 +100,7 @@ class HardwareConfig(PlainConfig):
     read_mode: str = "ideal"
     dac_bits: int | None = None
     adc_bits: int | None = None
+    adc_noise: float = 0.0
     input_range: float = 1.0
     state_range: float = 1.0
     activation: str = "ideal"
@@ -120,6 +124,7 @@ class HardwareConfig(PlainConfig):
         "read_mode": Param("choice", choices=("ideal", "device", "circuit")),
         "dac_bits": Param("int", low=2, high=24, optional=True),
         "adc_bits": Param("int", low=2, high=24, optional=True),
+        "adc_noise": Param("real", low=0, high=1),
         "input_range": Param("real", low=0, low_open=True),
         "state_range": Param("real", low=0, low_open=True),
         "activation": Param("choice", choices=ACTIVATION_IMPLS),
@@ -184,7 +189,7 @@ class HardwareConfig(PlainConfig):
         dac = dict(opts.pop("dac", {}) or {})
         adc = dict(opts.pop("adc", {}) or {})
         dac.update(bits=self.dac_bits, x_max=self.dac_range(name))
-        adc.update(bits=self.adc_bits)
+        adc.update(bits=self.adc_bits, noise=self.adc_noise)
         return CrossbarConfig(
             device=self.device, tile_rows=self.tile_rows, tile_cols=self.tile_cols, mapping=self.mapping,
             mode=self.read_mode, nonidealities=self.nonidealities, read_disturb=self.read_disturb,

@@ -84,18 +84,26 @@ class ADC(PlainConfig):
     saturation : bool
         ``True``: codes beyond full scale clip to it (real hardware); ``False``: no clipping, an
         idealisation that separates clipping from quantisation.
+    noise : float
+        Input-referred noise of the readout (transimpedance stage and converter), rms, as a fraction
+        of the full scale ``v_range`` (dimensionless; aihwkit's ``out_noise`` convention). Every
+        conversion draws its own sample; applied with ideal converters too. ``0.5 / (2**(b-1) - 1)``
+        is half an LSB of a ``b``-bit converter.
 
-    .. math:: y = \\frac{v_\\mathrm{range}}{2^{b-1}-1}\\,\\mathrm{clip}\\!\\left(\\mathrm{round}\\!\\left(\\frac{v}{v_\\mathrm{range}}(2^{b-1}-1)\\right)\\right)
+    .. math:: y = \\frac{v_\\mathrm{range}}{N}\\,\\mathrm{round}\\!\\left(N\\,\\mathrm{clip}\\!\\left(\\frac{v + \\eta\\, v_\\mathrm{range}\\, z}{v_\\mathrm{range}}, -1, 1\\right)\\right),
+        \\qquad N = 2^{b-1}-1,\\ z \\sim \\mathcal N(0, 1),\\ \\eta = \\texttt{noise}
     """
 
     bits: int | None = None
     v_range: float | None = None
     saturation: bool = True
+    noise: float = 0.0
 
     _params: ClassVar[dict[str, Param]] = {
         "bits": Param("int", low=2, high=24, optional=True, doc="resolution incl. sign"),
         "v_range": Param("real", low=0, low_open=True, unit="V", optional=True),
         "saturation": Param("bool"),
+        "noise": Param("real", low=0, high=1, doc="rms, fraction of full scale"),
     }
 
 

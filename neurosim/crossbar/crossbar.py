@@ -466,7 +466,7 @@ class Crossbar:
             self._disturb(tile, Vp, v_mem, transposed)
         self._cost.e_array += cm.t_read * float(np.sum(P))
         I_out = I if transposed else self.map.combine(I)
-        return adc_convert(self.config.adc, self._gain * I_out, self._v_range(tile, transposed))
+        return adc_convert(self.config.adc, self._gain * I_out, self._v_range(tile, transposed), self.rng)
 
     def _pulse_width(self, tile: Tile, V, t, transposed):
         """Charge / t_read of a pulse-width read: rows at ``±v_read`` for ``|V|/v_read`` of ``t_read``."""

@@ -163,6 +163,8 @@ def run_fused(xb, fr: FusedRead, V: np.ndarray, h) -> np.ndarray:
         I += np.sqrt(np.matmul(hV * hV, fr.Q)) * xb.rng.standard_normal(I.shape)
     xb._cost.e_array += xb.config.cost.t_read * float(np.sum((h(V) * V) @ fr.g_row))
     adc = xb.config.adc
+    if adc.noise > 0:  # the readout's input-referred noise, a fraction of each output's full scale
+        I += (adc.noise / xb._gain) * fr.v_range * xb.rng.standard_normal(I.shape)
     if adc.bits is None:
         return xb._gain * I.sum(axis=0)
     # the ADC of periphery.adc_convert, in place: code = clip(rint(gain I N / v_range)), v = code v_range / N

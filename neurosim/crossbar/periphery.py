@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.crossbar.config import ADC, DAC
+from neurosim.errors import ParameterError
 
 __all__ = ["dac_quantize", "bit_planes", "adc_convert"]
 
@@ -76,7 +77,7 @@ def bit_planes(dac: DAC, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return planes, (2.0**ks) / n
 
 
-def adc_convert(adc: ADC, v: np.ndarray, v_range: float) -> np.ndarray:
+def adc_convert(adc: ADC, v: np.ndarray, v_range, rng: np.random.Generator | None = None) -> np.ndarray:
     """The value the ADC reports for an input voltage ``v`` (V), in volts.
 
     Parameters
@@ -85,16 +86,24 @@ def adc_convert(adc: ADC, v: np.ndarray, v_range: float) -> np.ndarray:
         The converter.
     v : ndarray
         Converter input (V): transimpedance gain times output current.
-    v_range : float
+    v_range : float or ndarray broadcasting against ``v``
         Full scale (V) (the configured or calibrated one).
+    rng : numpy.random.Generator, optional
+        Source of the readout noise; required when ``adc.noise > 0``.
 
     Returns
     -------
     ndarray
-        Quantized (and, with ``saturation``, clipped) voltage (V); ``v`` itself when ``bits`` is None.
+        Quantized (and, with ``saturation``, clipped) voltage (V); ``v`` itself when ``bits`` is None
+        and the readout is noise-free.
 
-    .. math:: v_q = \\frac{v_r}{N}\\,\\mathrm{round}\\!\\left(N\\,\\mathrm{clip}(v / v_r, -1, 1)\\right)
+    .. math:: v_q = \\frac{v_r}{N}\\,\\mathrm{round}\\!\\left(N\\,\\mathrm{clip}((v + \\eta v_r z) / v_r, -1, 1)\\right),
+        \\qquad z \\sim \\mathcal N(0, 1)
     """
+    if adc.noise > 0:
+        if rng is None:
+            raise ParameterError(f"adc_convert: rng is required for ADC noise {adc.noise}, got None")
+        v = v + (adc.noise * np.asarray(v_range)) * rng.standard_normal(np.shape(v))
     if adc.bits is None:  # ideal converter: neither quantizes nor saturates
         return v
     n = _steps(adc.bits)

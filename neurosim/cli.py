@@ -81,7 +81,7 @@ def _hardware(args, input_range: float):
         tile_rows=args.tile, tile_cols=args.tile, read_mode=args.read_mode,
         dac_bits=bits["dac"], adc_bits=bits["adc"], state_bits=bits["state"],
         activation=args.activation, input_range=input_range, seed=args.seed, adc_noise=args.adc_noise,
-        nonidealities=(ReadNoise(args.read_noise),) if args.read_noise > 0 else (),
+        nonidealities=(ReadNoise(args.read_noise),) if args.read_noise != 0 else (),  # ReadNoise checks the value
     )
 
 

@@ -12,7 +12,8 @@ from neurosim.cli import main
 def test_help_documents_every_option(capsys):
     assert main(["compare", "--help"]) == 0
     text = capsys.readouterr().out
-    for opt in ("--cell", "--device", "--read-mode", "--dac-bits", "--adc-bits", "--task", "--seed", "--steps", "--out"):
+    for opt in ("--cell", "--device", "--read-mode", "--dac-bits", "--adc-bits", "--read-noise", "--adc-noise", "--task",
+                "--seed", "--steps", "--out"):
         assert opt in text
 
 
@@ -45,9 +46,26 @@ def test_cell_and_task_choices_and_hardware_file(tmp_path, capsys):
     assert "lstm" in capsys.readouterr().out
 
 
+def test_noise_options_reach_the_hardware_and_raise_the_error(tmp_path, capsys):
+    from neurosim.analog import HardwareConfig
+
+    args = ["compare", "--steps", "80", "--hidden", "8", "--seed", "1"]
+    assert main(args + ["--out", str(tmp_path / "quiet")]) == 0
+    assert main(args + ["--read-noise", "0.05", "--adc-noise", "0.02", "--out", str(tmp_path / "noisy")]) == 0
+    hw = HardwareConfig.from_toml(tmp_path / "noisy" / "hardware.toml")
+    assert hw.adc_noise == 0.02 and [n.sigma for n in hw.nonidealities] == [0.05]
+    quiet, noisy = (json.loads((tmp_path / d / "comparison.json").read_text())["summary"]["hidden_rmse_mean"]
+                    for d in ("quiet", "noisy"))
+    assert noisy > 2 * quiet
+
+
 def test_bad_arguments_give_exit_status_2(tmp_path, capsys):
     assert main(["compare", "--dac-bits", "1", "--out", str(tmp_path)]) == 2
     assert "dac_bits must be an integer in [2, 24]" in capsys.readouterr().err
+    assert main(["compare", "--adc-noise", "-0.1", "--out", str(tmp_path)]) == 2
+    assert "adc_noise must be a real number in [0, 1], got -0.1" in capsys.readouterr().err
+    assert main(["compare", "--read-noise", "-0.1", "--out", str(tmp_path)]) == 2
+    assert "ReadNoise: sigma" in capsys.readouterr().err
     assert main(["compare", "--cell", "transformer"]) == 2
 
 

@@ -84,7 +84,8 @@ def test_same_seed_identical_report_json(tmp_path):
     x = np.random.default_rng(0).uniform(-1, 1, size=(20, 2, 2))
 
     def run(seed, where):
-        hw = HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8, nonidealities=(ReadNoise(0.05),), seed=seed)
+        hw = HardwareConfig(read_mode="device", dac_bits=8, adc_bits=8, adc_noise=0.01,
+                            nonidealities=(ReadNoise(0.05),), seed=seed)
         paths = compare(cell, hw, x).save_report(tmp_path / where)
         return paths["json"].read_bytes()
 

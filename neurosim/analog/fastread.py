@@ -17,10 +17,9 @@ converter arithmetic, instead of a Python loop over every tile:
 with :math:`S_r = G^{+2} + G^{-2}` per output (a differential pair's two independent column
 noises, :math:`\sigma` the relative read noise of the cells) and :math:`z \sim \mathcal N(0, 1)`
 one draw per output of every tile-row block (each tile has its own ADC); the readout's own
-input-referred noise (``ADC.noise``, a fraction of full scale) adds its variance to the same draw,
-drawn by Box–Muller
-(:func:`neurosim.sampling.normal_from_variance`) from a stream seeded once from the crossbar's
-generator. The draws and the variance GEMM :math:`x^2 S` double the work of a read. Batches up to
+input-referred noise (``ADC.noise``, a fraction of full scale) adds its variance to the same draw.
+The draws are Box–Muller (:func:`neurosim.sampling.normal_from_variance`) from a stream seeded once
+from the crossbar's generator. The draws and the variance GEMM :math:`x^2 S` double the work of a read. Batches up to
 ``TRANSPOSE_MAX_BATCH`` are read transposed (:math:`A^T x^T`, all tile-row blocks stacked, one
 element-wise pass per read), which OpenBLAS runs faster at batch 32 than :math:`x A`; larger ones in
 passes of ``CHUNK`` vectors (:math:`x A`, no transposed copy), so the temporaries stay in cache.

@@ -11,7 +11,8 @@ catch them all with one ``except``. Errors about a value the user passed also de
     │   └── DeviceCardError              a device card file: names the file and the key
     ├── NetlistError (ValueError)        the circuit graph is malformed (names elements and nodes)
     │   └── SpiceSyntaxError             a SPICE deck: names the file and the line
-    └── ConvergenceError (RuntimeError)  a solver gave up: residual, worst node, what was tried
+    ├── ConvergenceError (RuntimeError)  a solver gave up: residual, worst node, what was tried
+    └── OptionalDependencyError (ImportError)  a feature needs a package that is not installed
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "NetlistError",
     "SpiceSyntaxError",
     "ConvergenceError",
+    "OptionalDependencyError",
 ]
 
 
@@ -97,3 +99,8 @@ class ConvergenceError(NeurosimError, RuntimeError):
     The message says the final residual, the worst node or element, and the strategies tried
     (plain Newton, gmin stepping, source stepping, step-size reduction).
     """
+
+
+class OptionalDependencyError(NeurosimError, ImportError):
+    """An optional package that a feature needs is not installed (the message says which and how
+    to install it)."""

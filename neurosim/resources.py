@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from neurosim.errors import ParameterError
+
 __all__ = ["data_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -24,6 +26,6 @@ def data_dir(kind: str) -> Path:
     ['cell_0t1r.cir']
     """
     if kind not in _INSTALLED:
-        raise ValueError(f"data_dir: kind must be one of {sorted(_INSTALLED)}, got {kind!r}")
+        raise ParameterError(f"data_dir: kind must be one of {sorted(_INSTALLED)}, got {kind!r}")
     in_checkout = _PACKAGE.parent / kind
     return in_checkout if in_checkout.is_dir() else _PACKAGE / _INSTALLED[kind]

@@ -33,6 +33,8 @@ import math
 
 import numpy as np
 
+from neurosim.errors import ParameterError
+
 __all__ = ["fill_standard_normal", "normal_from_variance"]
 
 _PAIRS_PER_PASS = 32768
@@ -55,7 +57,7 @@ def fill_standard_normal(rng: np.random.Generator, out: np.ndarray) -> np.ndarra
 
     Raises
     ------
-    ValueError
+    ParameterError
         If ``out`` is not C-contiguous or not float32/float64.
 
     Examples
@@ -88,7 +90,7 @@ def normal_from_variance(rng: np.random.Generator, var: np.ndarray) -> np.ndarra
 
     Raises
     ------
-    ValueError
+    ParameterError
         If ``var`` is not C-contiguous or not float32/float64.
 
     Examples
@@ -99,9 +101,9 @@ def normal_from_variance(rng: np.random.Generator, var: np.ndarray) -> np.ndarra
     True
     """
     if not var.flags.c_contiguous:
-        raise ValueError("normal_from_variance: the array must be C-contiguous")
+        raise ParameterError("normal_from_variance: the array must be C-contiguous")
     if var.dtype not in (np.float32, np.float64):
-        raise ValueError(f"normal_from_variance: the array must be float32 or float64, got {var.dtype}")
+        raise ParameterError(f"normal_from_variance: the array must be float32 or float64, got {var.dtype}")
     flat = var.reshape(-1)  # a view of a C-contiguous buffer
     n = flat.size
     half = (n + 1) // 2  # pair i: flat[i] (cos) and flat[half + i] (sin)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurosim.errors import NeurosimError
+from neurosim.errors import OptionalDependencyError
 from neurosim.params import Param, check_params
 from neurosim.tasks.base import SequenceTask, as_rng
 
 __all__ = ["digits_rows", "OptionalDependencyError"]
-
-
-class OptionalDependencyError(NeurosimError, ImportError):
-    """An optional package that a feature needs is not installed (the message says which)."""
 
 
 _PARAMS = {"n_samples": Param("int", low=1, optional=True)}

@@ -9,7 +9,7 @@ Per-read noise, two models: the readout's input-referred noise (TIA + ADC, ``adc
 ``out_noise``) draws one Gaussian per output of every tile per read (9.8 M per sequence here); the
 per-device relative read noise (``ReadNoise``, every cell current its own noise) draws as many, and
 needs the exact per-output variance sigma^2 x^2 (G+^2 + G-^2) from a second GEMM the size of the read's
-own (neurosim.analog.fastread). The last rows are the cost of the draws alone. Run with OPENBLAS_NUM_THREADS=2 to compare at two threads each.
+own (neurosim.crossbar.readplan). The last rows are the cost of the draws alone. Run with OPENBLAS_NUM_THREADS=2 to compare at two threads each.
 
 BLAS runs single-threaded unless OPENBLAS_NUM_THREADS is set: on this shared 2-core machine a
 multi-threaded BLAS is oversubscribed and small GEMMs slow down erratically (up to 100x), for the

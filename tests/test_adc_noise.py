@@ -9,7 +9,6 @@ deviation is ``sqrt(s^2 + 1/12)`` LSB (Sheppard's correction, exact to <1e-3 for
 import numpy as np
 import pytest
 
-from neurosim.analog.fastread import FrozenRead
 from neurosim.crossbar import ADC, DAC, Crossbar, CrossbarConfig
 from neurosim.crossbar.periphery import adc_convert
 from neurosim.devices import ReadNoise
@@ -20,18 +19,21 @@ N = 2 ** (BITS - 1) - 1
 
 
 def _config(path: str, eta: float) -> CrossbarConfig:
-    device = "yakopcic_oblea2011" if path == "tile" else "rram_softbounds_gong2018"  # nonlinear: per-tile path
+    # "nonlinear": a nonlinear device, read tile by tile; "per_tile": the same linear device forced
+    # tile by tile; "compiled": the compiled read (float64, and float32 inputs)
+    device = "yakopcic_oblea2011" if path == "nonlinear" else "rram_softbounds_gong2018"
     return CrossbarConfig(mode="device", device=device, tile_rows=64, tile_cols=16, seed=3,
+                          read_path="per_tile" if path == "per_tile" else "auto",
                           dac=DAC(bits=8), adc=ADC(bits=BITS, noise=eta))
 
 
 def _read(path: str, W, X, eta: float, seed: int, bits=BITS):
     cfg = _config(path, eta)
-    xb = Crossbar(W, cfg.replace(adc=cfg.adc.replace(bits=bits)), rng=np.random.default_rng(seed))
-    return FrozenRead(xb).matmul(X) if path == "frozen" else xb.matmul(X)
+    xb = Crossbar(W, cfg.replace(adc=cfg.adc.replace(bits=bits)), seed=seed)
+    return xb.matmul(X.astype(np.float32)).astype(float) if path == "compiled32" else xb.matmul(X)
 
 
-@pytest.mark.parametrize("path", ["fused", "tile", "frozen"])
+@pytest.mark.parametrize("path", ["compiled", "compiled32", "per_tile", "nonlinear"])
 def test_adc_noise_is_a_fraction_of_full_scale(path):
     rng = np.random.default_rng(0)
     W = rng.uniform(-1, 1, size=(6, 40))
@@ -47,17 +49,17 @@ def test_adc_noise_is_a_fraction_of_full_scale(path):
 
 
 def test_adc_noise_adds_to_read_noise_in_quadrature():
-    # the frozen read draws N(0, sigma^2 x^2 S + readout variance) once: its spread equals the crossbar's,
-    # which draws the device and the readout noise separately
+    # the compiled read draws N(0, sigma^2 x^2 S + readout variance) once: its spread equals the
+    # per-tile read's, which draws the device and the readout noise separately
     rng = np.random.default_rng(1)
     W = rng.uniform(-1, 1, size=(6, 40))
     x = rng.uniform(-1, 1, size=40)
     cfg = CrossbarConfig(mode="device", device="rram_softbounds_gong2018", tile_rows=16, tile_cols=8,
                          nonidealities=(ReadNoise(0.05),), adc=ADC(noise=0.02))
     X = np.tile(x, (4000, 1))
-    ref = Crossbar(W, cfg, rng=np.random.default_rng(1)).matmul(X).std(axis=0)
-    got = FrozenRead(Crossbar(W, cfg, rng=np.random.default_rng(2))).matmul(X).std(axis=0)
-    only_device = Crossbar(W, cfg.replace(adc=ADC()), rng=np.random.default_rng(3)).matmul(X).std(axis=0)
+    ref = Crossbar(W, cfg.replace(read_path="per_tile"), seed=1).matmul(X).std(axis=0)
+    got = Crossbar(W, cfg, seed=2).matmul(X.astype(np.float32)).std(axis=0)
+    only_device = Crossbar(W, cfg.replace(adc=ADC()), seed=3).matmul(X).std(axis=0)
     np.testing.assert_allclose(got, ref, rtol=0.1)
     assert np.all(ref > 1.2 * only_device)  # the readout noise is there
 
@@ -65,7 +67,7 @@ def test_adc_noise_adds_to_read_noise_in_quadrature():
 def test_adc_noise_same_seed_same_outputs_and_bad_values():
     rng = np.random.default_rng(0)
     W, X = rng.uniform(-1, 1, size=(6, 40)), rng.uniform(-1, 1, size=(50, 40))
-    for path in ("fused", "frozen"):
+    for path in ("compiled", "compiled32", "per_tile"):
         assert np.array_equal(_read(path, W, X, ETA, 5), _read(path, W, X, ETA, 5))
         assert not np.array_equal(_read(path, W, X, ETA, 5), _read(path, W, X, ETA, 6))
     with pytest.raises(ParameterError, match="ADC: noise must be a real number in \\[0, 1\\], got -0.1"):

@@ -103,8 +103,8 @@ def test_bit_planes_reassemble_the_input(rng):
     X = rng.uniform(-1, 1, size=(5, 4))
     planes, w = bit_planes(d, X)
     assert planes.shape == (5, 5, 4)
-    assert set(np.unique(planes)) <= {-0.3, 0.0, 0.3}
-    assert np.allclose(np.tensordot(w, planes, axes=1), 0.3 * np.round(31 * X) / 31, rtol=1e-14)
+    assert set(np.unique(planes)) <= {-1.0, 0.0, 1.0}  # drive in units of v_read
+    assert np.allclose(np.tensordot(w, planes, axes=1), np.round(31 * X) / 31, rtol=1e-14)
 
 
 @pytest.mark.parametrize("encoding", ["amplitude", "bit_serial", "pulse_width"])
@@ -343,7 +343,7 @@ def test_cost_hand_values():
     assert xb.cost().reads == 0 and xb.cost().area_array > 0
 
 
-# ---------------------------------------------------------------- the fused path
+# ---------------------------------------------------------------- compiled vs per-tile reads
 FUSED_CASES = [
     dict(mode="ideal", adc=ADC(bits=7), dac=DAC(bits=6)),
     dict(mode="ideal", mapping="reference", dac=DAC(bits=5, encoding="bit_serial"), adc=ADC(bits=9)),
@@ -356,23 +356,20 @@ FUSED_CASES = [
 
 
 @pytest.mark.parametrize("case", range(len(FUSED_CASES)))
-def test_fused_read_equals_tile_by_tile(rng, monkeypatch, case):
-    import neurosim.crossbar.crossbar as module
+def test_compiled_read_equals_tile_by_tile(rng, case):
+    from neurosim.crossbar.readplan import compiled_eligible
 
     W = rng.normal(size=(20, 45))
     X = rng.uniform(-1, 1, size=(6, 45))
     Y = rng.uniform(-1, 1, size=(6, 20))
     cfg = CrossbarConfig(tile_rows=16, tile_cols=8, **FUSED_CASES[case])
     fast = Crossbar(W, cfg)
-    assert module.fusable(fast, False)
-    y_fast = fast.matmul(X, t=100.0)
-    yt_fast = fast.matmul_transposed(Y, t=100.0) if cfg.mapping == "differential" else None
-    monkeypatch.setattr(module, "fusable", lambda xb, transposed: False)
-    slow = Crossbar(W, cfg)
-    assert np.allclose(y_fast, slow.matmul(X, t=100.0), rtol=1e-10, atol=1e-12)
-    if yt_fast is not None:
-        assert np.allclose(yt_fast, slow.matmul_transposed(Y, t=100.0), rtol=1e-10, atol=1e-12)
-    for name in ("e_array", "e_dac", "e_adc", "t_read", "adc_conversions", "dac_conversions", "reads"):
+    assert compiled_eligible(fast, False)
+    slow = Crossbar(W, cfg.replace(read_path="per_tile"))
+    assert not compiled_eligible(slow, False)
+    assert np.allclose(fast.matmul(X, t=100.0), slow.matmul(X, t=100.0), rtol=1e-10, atol=1e-12)
+    assert np.allclose(fast.matmul_transposed(Y, t=100.0), slow.matmul_transposed(Y, t=100.0), rtol=1e-10, atol=1e-12)
+    for name in ("e_array", "e_dac", "e_adc", "t_read", "adc_conversions", "dac_conversions", "reads", "macs"):
         assert np.isclose(getattr(fast.cost(), name), getattr(slow.cost(), name), rtol=1e-10), name
 
 

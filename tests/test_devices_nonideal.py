@@ -130,12 +130,12 @@ def test_pipeline_composition_is_seed_deterministic():
         dev = chain.model(SoftBoundsDevice(G_min=1e-6, G_max=1e-5), (8, 8), rng)
         fmap = chain.faults((8, 8), rng)
         g = fmap.force(np.full((8, 8), 3e-6), dev)
-        g = chain.conductance(g, t=10.0, rng=rng)
+        g = chain.conductance(g, t=10.0, draws=chain.drift_sample(g, rng))
         return chain.read(g, 0.2, rng)
 
     assert np.array_equal(run(5), run(5))
     assert not np.array_equal(run(5), run(6))
-    with pytest.raises(ParameterError, match="at most one StuckAtFaults"):
-        NonIdealities([StuckAtFaults(0.1), StuckAtFaults(0.2)])
+    with pytest.raises(ParameterError, match="at most one item of stage 'read_iv'"):
+        NonIdealities([NonlinearReadIV(0.1), NonlinearReadIV(0.2)])
     with pytest.raises(ParameterError, match="non-ideality objects"):
         NonIdealities([3.0])

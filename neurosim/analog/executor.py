@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 
-from neurosim.analog.fastread import frozen_read_or_none
 from neurosim.analog.hardware import HardwareConfig
 from neurosim.cells.base import RecurrentBase
 from neurosim.errors import ParameterError
@@ -149,9 +148,7 @@ class AnalogCell:
                 self._programmed[name] = (key, entry[1])
                 return self.crossbars[name]
         cfg = self.hardware.crossbar_config(name)
-        rng = np.random.default_rng(self.hardware.crossbar_seed(name))
-        self.crossbars[name] = Crossbar(np.asarray(W, dtype=np.float64), cfg, rng=rng)
-        self._frozen[name] = frozen_read_or_none(self.crossbars[name], self.hardware, self.dtype)
+        self.crossbars[name] = Crossbar(np.asarray(W, dtype=np.float64), cfg, seed=self.hardware.crossbar_seed(name))
         self._programmed[name] = (key, W.copy() if W.size <= _SMALL else None)
         self._step_index[name] = 0
         return self.crossbars[name]
@@ -177,8 +174,6 @@ class AnalogCell:
             Y = np.stack([self._read_at(name, xb, Xr[t]) for t in range(Xr.shape[0])])
         elif hw.step_time is not None:
             Y = self._read_at(name, xb, flat)
-        elif self._frozen.get(name) is not None:
-            Y = self._frozen[name].matmul(flat)
         else:
             Y = xb.matmul(flat)
         Y = np.asarray(Y).reshape(X.shape[:-1] + (W.shape[0],))
@@ -191,20 +186,14 @@ class AnalogCell:
         k = self._step_index[name]
         self._step_index[name] = k + 1
         t = self.hardware.t_start + k * self.hardware.step_time
-        Y = xb.matmul(X2, t=t)
-        _forget_other_times(xb, t)
-        return Y
+        return xb.matmul(X2, t=t)
 
     def matmul(self, name: str, W: np.ndarray, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``X @ W.T`` read from the crossbar holding ``W`` (same contract as the digital hook)."""
-        frozen = self._frozen.get(name)
-        if (frozen is not None and out is not None and X.ndim == 2 and self._probe is None
-                and out.flags.c_contiguous and out.dtype == frozen.dtype and not self._stores_quantized(name)):
+        if (out is not None and X.ndim == 2 and self._probe is None and self.hardware.step_time is None
+                and out.flags.c_contiguous and out.dtype == X.dtype and not self._stores_quantized(name)):
             # the per-step recurrent read: straight into the cell's buffer
-            self._crossbar(name, W)  # reprograms if W changed
-            frozen = self._frozen.get(name)
-            if frozen is not None:
-                return frozen.matmul(X, out=out)
+            return self._crossbar(name, W).matmul(X, out=out)
         Y = self._read(name, W, X)
         if out is None:
             return Y.astype(self.dtype, copy=False)
@@ -250,19 +239,6 @@ class AnalogCell:
 
     def __repr__(self) -> str:
         return f"{super().__repr__()} on {self.hardware.read_mode!r} crossbars"
-
-
-def _forget_other_times(xb, t: float) -> None:
-    """Drop the crossbar's per-time read caches of earlier steps.
-
-    ``Crossbar`` caches its fused read matrices (and ``Tile`` its circuit maps) per read time
-    without bound; a sequence read at a new time every step would otherwise keep one copy of
-    every array per step. Each time is read once along the sequence, so only ``t`` is kept.
-    """
-    for cache in [getattr(xb, "_fused", None)] + [getattr(tile, "_maps", None) for tile in getattr(xb, "tiles", ())]:
-        if isinstance(cache, dict):
-            for key in [k for k in cache if isinstance(k, tuple) and len(k) > 1 and k[-2] is not None and k[-2] != t]:
-                del cache[key]
 
 
 def _cost_of(xb):

@@ -8,8 +8,8 @@ structured tile circuit :class:`TileCircuit`; :func:`tile_netlist` builds a tile
 
 Module map: ``config`` (dataclasses, TOML), ``mapping`` (weights <-> conductances), ``periphery``
 (DAC/ADC), ``device`` (device-model adapter), ``programming`` (write-verify), ``tile`` (the three
-read modes of one tile), ``circuit`` (structured MNA, port Schur complement, Newton), ``fused`` (all
-tiles of a linear read in one product), ``cells`` (cell library, netlists), ``probes`` (single-cell
+read modes of one tile), ``circuit`` (structured MNA, port Schur complement, Newton), ``readplan`` (the
+compiled read: every linear tile in a few GEMMs), ``cells`` (cell library, netlists), ``probes`` (single-cell
 reads with floating lines), ``cost`` (energy, latency, area).
 
 Examples

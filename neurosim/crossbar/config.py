@@ -59,7 +59,7 @@ class DAC(PlainConfig):
     _params: ClassVar[dict[str, Param]] = {
         "bits": Param("int", low=2, high=24, optional=True, doc="resolution incl. sign"),
         "v_read": Param("real", low=0, low_open=True, high=10, unit="V"),
-        "x_max": Param("real", low=0, low_open=True),
+        "x_max": Param("real", low=1e-100, high=1e100, doc="full scale; the float64 chain needs 1/x_max finite"),
         "encoding": Param("choice", choices=("amplitude", "bit_serial", "pulse_width")),
     }
 
@@ -271,8 +271,13 @@ class CrossbarConfig(PlainConfig):
         word line of a selected row is at 3.3 V, threshold 0.7 V, width 0.05 V).
     selector_is, selector_n : float
         Saturation current (A) and ideality factor of the 1S1R selector diode.
+    read_path : {"auto", "per_tile"}
+        ``auto``: the compiled read wherever the cells read linearly (see
+        :mod:`neurosim.crossbar.readplan`), otherwise tile by tile; ``per_tile``: always tile by tile
+        (the reference variant, same results to rounding and in distribution).
     seed : int or None
-        Seed of the crossbar's random stream (noise, variability, faults).
+        Root seed of the crossbar's random streams (variability, faults, programming, drift, read
+        noise), expanded by stable keys (:mod:`neurosim.seeding`); ``None`` means 0.
     """
 
     device: Any = None
@@ -301,6 +306,7 @@ class CrossbarConfig(PlainConfig):
     r_off_access: float = 1e12
     selector_is: float = 1e-15
     selector_n: float = 1.0
+    read_path: str = "auto"
     seed: int | None = None
 
     _params: ClassVar[dict[str, Param]] = {
@@ -324,6 +330,7 @@ class CrossbarConfig(PlainConfig):
         "r_off_access": Param("real", low=0, low_open=True, unit="ohm"),
         "selector_is": Param("real", low=0, low_open=True, unit="A"),
         "selector_n": Param("real", low=0.5, high=10),
+        "read_path": Param("choice", choices=("auto", "per_tile")),
         "seed": Param("int", low=0, optional=True),
     }
 
@@ -387,28 +394,46 @@ class CrossbarConfig(PlainConfig):
 
 
 def _object_to_dict(field: str, obj) -> dict:
-    """A device model or non-ideality as ``{"type": ClassName, **fields}``."""
+    """A device model or non-ideality as ``{"type": name, **fields}`` (non-idealities by registry name)."""
     if hasattr(obj, "to_dict"):
         data = dict(obj.to_dict())
     elif dataclasses.is_dataclass(obj):
         data = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
     else:
         raise ParameterError(f"CrossbarConfig: {field} entry {obj!r} is not a dataclass and has no to_dict()")
-    data.setdefault("type", type(obj).__name__)
+    if field == "nonidealities":
+        from neurosim.devices.nonideal import nonideality_name  # lower layer, imported when used
+
+        data["type"] = nonideality_name(obj)
+    else:
+        data.setdefault("type", type(obj).__name__)
     return data
 
 
 def _object_from_dict(field: str, data: dict):
-    """Inverse of :func:`_object_to_dict`: looks the type up in ``neurosim.devices``."""
+    """Inverse of :func:`_object_to_dict`: non-idealities from the explicit registry
+    (``neurosim.devices.nonideality_class``), device models from the registry of model families."""
     if not isinstance(data, dict) or "type" not in data:
-        raise ParameterError(f"CrossbarConfig: {field} entries must be tables with a 'type' key, got {data!r}")
-    import neurosim.devices as devices  # lower layer; imported lazily so the config works without it
-
+        raise ParameterError(f"CrossbarConfig: {field} entries must be tables with a 'type' key, got {str(data)[:200]}")
     kwargs = dict(data)
     name = kwargs.pop("type")
-    cls = getattr(devices, name, None)
-    if cls is None:
-        raise ParameterError(f"CrossbarConfig: {field} type {name!r} is not a class of neurosim.devices")
-    if hasattr(cls, "from_dict"):
-        return cls.from_dict({**kwargs, "type": name}) if "type" in getattr(cls, "__dataclass_fields__", {}) else cls.from_dict(kwargs)
-    return cls(**kwargs)
+    if field == "nonidealities":
+        from neurosim.devices.nonideal import nonideality_class
+
+        try:
+            cls = nonideality_class(name)
+        except ParameterError as exc:
+            raise ParameterError(f"CrossbarConfig: nonidealities: {exc}") from None
+    else:
+        from neurosim.devices.cards import model_class
+
+        cls = model_class(name)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(kwargs) - fields)
+    if unknown:
+        raise ParameterError(f"CrossbarConfig: {field} entry of type {name!r}: unknown key(s) {unknown}; "
+                             f"allowed: {sorted(fields)}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ParameterError(f"CrossbarConfig: {field} entry of type {name!r}: {exc}") from None

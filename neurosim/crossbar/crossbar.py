@@ -24,19 +24,27 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import OrderedDict
 
 import numpy as np
 
 from neurosim.crossbar.config import ADC, CrossbarConfig  # noqa: F401  (ADC: doctests)
 from neurosim.crossbar.cost import Cost, adc_energy, dac_energy, wire_delay
 from neurosim.crossbar.device import DeviceAdapter
-from neurosim.crossbar.fused import build_fused, fusable, run_fused
 from neurosim.crossbar.mapping import WeightMap
 from neurosim.crossbar.periphery import adc_convert, bit_planes, dac_quantize
+from neurosim.crossbar.readplan import CompiledRead, compiled_eligible
 from neurosim.crossbar.tile import Tile
 from neurosim.errors import ParameterError
 from neurosim.params import check_array
+from neurosim.seeding import check_seed, derive
+
+#: Largest weight magnitude (weight units) and smallest/largest DAC full scale the float64 signal
+#: chain represents without overflow or loss (conductance per weight unit, codes, output scale).
+W_LIMIT = 1e100
+_PLANS = 8  # compiled reads kept per crossbar (one per read time, direction and dtype)
 
 __all__ = ["Crossbar"]
 
@@ -85,17 +93,18 @@ class Crossbar:
               \\quad V_i = v_\\mathrm{read}\\, \\mathrm{DAC}(x_i) / x_\\max
     """
 
-    def __init__(self, weights, config: CrossbarConfig | None = None, rng: np.random.Generator | None = None):
+    def __init__(self, weights, config: CrossbarConfig | None = None, seed=None):
         cfg = CrossbarConfig() if config is None else config
         if not isinstance(cfg, CrossbarConfig):
             raise ParameterError(f"Crossbar: config must be a CrossbarConfig, got {type(cfg).__name__}")
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise ParameterError(f"Crossbar: rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
-        W = check_array("Crossbar", "weights", weights, ndim=2).astype(np.float64)
-        if W.size == 0:
-            raise ParameterError(f"Crossbar: weights must have at least one row and column, got shape {W.shape}")
+        check_seed("Crossbar", seed)
+        W = self._check_weights(weights)
         self.config = cfg
-        self.rng = rng if rng is not None else np.random.default_rng(cfg.seed)
+        #: the root of every random stream of this crossbar (neurosim.seeding: keys per tile and purpose)
+        self.seed_sequence = derive(cfg.seed if seed is None else seed)
+        # read noise (per-device and readout) of every read path: one stream; SFC64's raw bits are
+        # what the Box-Muller draws consume, ~1.5x faster than PCG64's
+        self._read_rng = np.random.Generator(np.random.SFC64(derive(self.seed_sequence, "read")))
         self.n_out, self.n_in = W.shape
         self.device = DeviceAdapter(cfg.device, cfg.g_min, cfg.g_max, cfg.dac.v_read, cfg.levels)
         self._check_tile_size()
@@ -104,9 +113,7 @@ class Crossbar:
                 "Crossbar: read_disturb needs mode 'device' or 'circuit' and a device model with state dynamics, "
                 f"got mode={cfg.mode!r}, device={cfg.device!r}"
             )
-        w_max = cfg.w_max if cfg.w_max is not None else float(np.max(np.abs(W)))
-        self.map = WeightMap(cfg.mapping, self.device.g_min, self.device.g_max, w_max if w_max > 0 else 1.0,
-                             self.device.levels, cfg.clip)
+        self.map = self._weight_map(W)
         self.nonideal = _nonidealities(cfg.nonidealities if cfg.mode != "ideal" else ())
         per_tile = cfg.tile_cols // 2 if cfg.mapping == "differential" else cfg.tile_cols - 1
         self.tiles: list[Tile] = []
@@ -115,17 +122,82 @@ class Crossbar:
             for o0 in range(0, self.n_out, per_tile):
                 o1 = min(o0 + per_tile, self.n_out)
                 G_target = self.map.to_conductance(W[o0:o1, r0:r1])
-                self.tiles.append(Tile(r0, r1, o0, o1, G_target, cfg, self.device, self.nonideal, self.rng))
+                self.tiles.append(Tile(r0, r1, o0, o1, G_target, cfg, self.device, self.nonideal, self.seed_sequence))
         self._gain = cfg.tia_gain if cfg.readout == "tia" else cfg.r_sense
-        self._ranges = {}
-        self._fused: dict = {}
+        self._ranges: dict = {}
+        self._plans: OrderedDict = OrderedDict()
+        self._eligible: dict = {}
+        #: increases with every programming; compiled reads are keyed by it
+        self.version = 0
         self._cost = Cost()
         self._static_cost()
+        self._count_programming()
+
+    def _check_weights(self, weights) -> np.ndarray:
+        W = check_array("Crossbar", "weights", weights, ndim=2)
+        if W.dtype.kind not in "f":
+            raise ParameterError(f"Crossbar: weights must be real (float) numbers, got dtype {W.dtype}")
+        W = W.astype(np.float64)
+        if W.size == 0:
+            raise ParameterError(f"Crossbar: weights must have at least one row and column, got shape {W.shape}")
+        worst = float(np.max(np.abs(W)))
+        if worst > W_LIMIT:
+            raise ParameterError(f"Crossbar: weights must have |w| <= {W_LIMIT:g} (the float64 signal chain's range), "
+                                 f"got max |w| = {worst:g}")
+        return W
+
+    def _weight_map(self, W: np.ndarray) -> WeightMap:
+        cfg = self.config
+        w_max = cfg.w_max if cfg.w_max is not None else float(np.max(np.abs(W)))
+        return WeightMap(cfg.mapping, self.device.g_min, self.device.g_max, w_max if w_max > 0 else 1.0,
+                         self.device.levels, cfg.clip)
+
+    def _count_programming(self) -> None:
         for tile in self.tiles:
             res = tile.program_result
             self._cost.program_pulses += int(res.pulses.sum())
             self._cost.e_program += res.energy
             self._cost.t_program = max(self._cost.t_program, res.time)  # tiles program in parallel
+
+    def program(self, weights) -> "Crossbar":
+        """Reprogram the same physical array with new weights (same shape).
+
+        The devices keep their device-to-device spread and their stuck faults; programming noise
+        and drift exponents are drawn anew (the programming stream continues); compiled reads are
+        rebuilt (:attr:`version` increases). With ``w_max=None`` the weight scale follows the new
+        ``max |W|``. Programming pulses, energy and time are added to the cost counters.
+
+        Parameters
+        ----------
+        weights : array_like, shape (out, in)
+
+        Returns
+        -------
+        Crossbar
+            ``self``.
+
+        Raises
+        ------
+        ParameterError
+            Wrong shape, non-finite or out-of-range weights.
+
+        Examples
+        --------
+        >>> xb = Crossbar(np.array([[1.0, -2.0]]))
+        >>> xb.program(np.array([[0.5, 0.25]])).matvec([1.0, 1.0]), xb.version
+        (array([0.75]), 1)
+        """
+        W = self._check_weights(weights)
+        if W.shape != (self.n_out, self.n_in):
+            raise ParameterError(f"Crossbar.program: weights must have shape ({self.n_out}, {self.n_in}), got {W.shape}")
+        self.map = self._weight_map(W)
+        for tile in self.tiles:
+            tile.program(self.map.to_conductance(W[tile.o0 : tile.o1, tile.r0 : tile.r1]))
+        self.version += 1
+        self._plans.clear()
+        self._ranges.clear()
+        self._count_programming()
+        return self
 
     # ------------------------------------------------------------------ construction helpers
     def _check_tile_size(self) -> None:
@@ -270,15 +342,18 @@ class Crossbar:
         x = check_array("Crossbar.matvec", "x", x, shape=(self.n_in,))
         return self.matmul(x[None, :], t)[0]
 
-    def matmul(self, X, t: float | None = None) -> np.ndarray:
+    def matmul(self, X, t: float | None = None, *, out: np.ndarray | None = None) -> np.ndarray:
         """Batched product ``X W^T`` computed by the crossbar (weight units).
 
         Parameters
         ----------
         X : array_like, shape (batch, in)
-            Inputs (input units).
+            Inputs (input units). float32 inputs are read in float32 arithmetic and give float32
+            outputs; anything else in float64.
         t : float, optional
             Time since programming (s).
+        out : ndarray, shape (batch, out), optional
+            C-contiguous array of the result's dtype, written and returned.
 
         Returns
         -------
@@ -297,10 +372,9 @@ class Crossbar:
                [0.21428571]])
         """
         X = check_array("Crossbar.matmul", "X", X, shape=(None, self.n_in), shape_names=("batch", None))
-        X = X.astype(np.float64, copy=False)
-        return self._run(X, t, transposed=False)
+        return self._read(X, t, False, out)
 
-    def matmul_transposed(self, Y, t: float | None = None) -> np.ndarray:
+    def matmul_transposed(self, Y, t: float | None = None, *, out: np.ndarray | None = None) -> np.ndarray:
         """Batched product ``Y W`` with the columns driven and the rows read (weight units).
 
         Column drive: a differential pair gets ``+v`` and ``-v``; with a reference column, the
@@ -309,9 +383,11 @@ class Crossbar:
         Parameters
         ----------
         Y : array_like, shape (batch, out)
-            Inputs on the output side (input units).
+            Inputs on the output side (input units); float32 stays float32 as in :meth:`matmul`.
         t : float, optional
             Time since programming (s).
+        out : ndarray, shape (batch, in), optional
+            Written and returned.
 
         Returns
         -------
@@ -323,7 +399,53 @@ class Crossbar:
         array([[ 0.5, -1. ]])
         """
         Y = check_array("Crossbar.matmul_transposed", "Y", Y, shape=(None, self.n_out), shape_names=("batch", None))
-        return self._run(Y.astype(np.float64, copy=False), t, transposed=True)
+        return self._read(Y, t, True, out)
+
+    def _read(self, X, t, transposed, out):
+        if X.dtype.kind == "c":
+            raise ParameterError(f"Crossbar: inputs must be real, got dtype {X.dtype}")
+        if t is not None:
+            t = float(t)
+            if not (math.isfinite(t) and t >= 0):
+                raise ParameterError(f"Crossbar: t (time since programming) must be a finite number >= 0 s, got {t!r}")
+        dtype = np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
+        X = np.ascontiguousarray(X, dtype=dtype)
+        n_res = self.n_in if transposed else self.n_out
+        if out is None:
+            out = np.empty((X.shape[0], n_res), dtype=dtype)
+        elif out.shape != (X.shape[0], n_res) or out.dtype != dtype or not out.flags.c_contiguous:
+            raise ParameterError(f"Crossbar: out must be a C-contiguous {dtype} array of shape {(X.shape[0], n_res)}, "
+                                 f"got {out.dtype} {out.shape}")
+        if X.shape[0] == 0:
+            return out
+        eligible = self._eligible.get((self.version, transposed))
+        if eligible is None:
+            eligible = self._eligible[(self.version, transposed)] = compiled_eligible(self, transposed)
+        if eligible:
+            return self.plan(t, transposed, dtype).read(X, out)
+        out[...] = self._read_per_tile(X.astype(np.float64, copy=False), t, transposed)
+        return out
+
+    def plan(self, t: float | None = None, transposed: bool = False, dtype=np.float64) -> CompiledRead:
+        """The compiled read at time ``t`` (built once per programming, time, direction and dtype).
+
+        Raises
+        ------
+        ParameterError
+            The crossbar's reads cannot be compiled (see :func:`~neurosim.crossbar.readplan.compiled_eligible`).
+        """
+        key = (self.version, t, transposed, np.dtype(dtype).char)
+        plan = self._plans.get(key)
+        if plan is None:
+            if not compiled_eligible(self, transposed):
+                raise ParameterError("Crossbar.plan: this crossbar's reads run per tile (nonlinear cells, read disturb, "
+                                     "or read_path='per_tile')")
+            plan = self._plans[key] = CompiledRead(self, t, transposed, dtype)
+            while len(self._plans) > _PLANS:
+                self._plans.popitem(last=False)
+        elif len(self._plans) > 1:
+            self._plans.move_to_end(key)
+        return plan
 
     def _inputs(self, value, name, n):
         arr = check_array("Crossbar", name, value, ndim=(1, 2))
@@ -354,77 +476,37 @@ class Crossbar:
 
         return tile_netlist_of(self, voltages, tile)
 
-    # ------------------------------------------------------------------ the signal chain
-    def _run(self, X, t, transposed):
-        cfg = self.config
-        B = X.shape[0]
-        out = np.zeros((B, self.n_in if transposed else self.n_out))
-        if B == 0:
-            return out
-        if cfg.read_disturb:
-            rows = [self._run_once(X[b : b + 1], t, transposed) for b in range(B)]
-            return np.concatenate(rows, axis=0)
-        return self._run_once(X, t, transposed)
+    # ------------------------------------------------------------------ the per-tile read
+    def _read_per_tile(self, X, t, transposed):
+        """The read tile by tile (the reference variant of the read plan; see :mod:`~neurosim.crossbar.readplan`)."""
+        if self.config.read_disturb:  # each vector disturbs the states the next one reads
+            return np.concatenate([self._per_tile_once(X[b : b + 1], t, transposed) for b in range(X.shape[0])])
+        return self._per_tile_once(X, t, transposed)
 
-    def _run_fused(self, X, t, transposed):
-        """All tiles in one batched product (see :mod:`neurosim.crossbar.fused`)."""
-        cfg, dac = self.config, self.config.dac
-        key = (cfg.mode, t, transposed)
-        fr = self._fused.get(key)
-        if fr is None:
-            fr = self._fused[key] = build_fused(self, t, transposed)
-        h = self.tiles[0]._h if cfg.mode == "device" else (lambda v: v)
-        B = X.shape[0]
-        if dac.encoding == "bit_serial":
-            planes, w = bit_planes(dac, X)
-            K = planes.shape[0]
-            codes = run_fused(self, fr, planes.reshape(K * B, -1), h)
-            y = np.tensordot(w, codes.reshape(K, B, -1), axes=1)
-        else:
-            K = 1
-            y = run_fused(self, fr, dac.v_read * dac_quantize(dac, X) / dac.x_max, h)
-        pv = fr.per_vector
-        c = self._cost
-        c.e_dac += B * K * pv["e_dac"]
-        c.e_adc += B * K * pv["e_adc"]
-        c.dac_conversions += B * K * pv["dac"]
-        c.adc_conversions += B * K * pv["adc"]
-        c.t_read += B * max(tau + K * per for tau, per in pv["timing"])
-        c.reads += B
-        c.macs += B * self.n_in * self.n_out
-        return y * (dac.x_max / (self._gain * dac.v_read * self.map.scale))
-
-    def _run_once(self, X, t, transposed):
+    def _per_tile_once(self, X, t, transposed):
         dac = self.config.dac
-        if fusable(self, transposed):
-            return self._run_fused(X, t, transposed)
         B = X.shape[0]
         out = np.zeros((B, self.n_in if transposed else self.n_out))
         scale = dac.x_max / (self._gain * dac.v_read * self.map.scale)
-        latency = 0.0
+        cycles = 1
         for tile in self.tiles:
             lo, hi = (tile.o0, tile.o1) if transposed else (tile.r0, tile.r1)
             xs = X[:, lo:hi]
             if dac.encoding == "bit_serial":
                 planes, w = bit_planes(dac, xs)
-                K = planes.shape[0]
-                V = planes.reshape(K * B, -1)
-                codes = self._convert(tile, V, t, transposed).reshape(K, B, -1)
+                cycles = planes.shape[0]
+                V = dac.v_read * planes.reshape(cycles * B, -1)
+                codes = self._convert(tile, V, t, transposed).reshape(cycles, B, -1)
                 y = np.tensordot(w, codes, axes=1)
-                cycles = K
             else:
                 V = dac.v_read * dac_quantize(dac, xs) / dac.x_max
-                if dac.encoding == "pulse_width" and not self._superposes(tile):
-                    y = self._convert(tile, V, t, transposed, pulse_width=True)
-                else:
-                    y = self._convert(tile, V, t, transposed)
-                cycles = 1
+                y = self._convert(tile, V, t, transposed, pulse_width=dac.encoding == "pulse_width"
+                                  and not self._superposes(tile))
             a, b = (tile.r0, tile.r1) if transposed else (tile.o0, tile.o1)
             out[:, a:b] += y * scale
-            latency = max(latency, self._account(tile, B, cycles, transposed))
-        self._cost.t_read += B * latency
-        self._cost.reads += B
-        self._cost.macs += B * self.n_in * self.n_out
+        per = self._per_vector_cost(transposed)(cycles)
+        for key, v in per.items():
+            setattr(self._cost, key, getattr(self._cost, key) + (B * v if isinstance(v, float) else int(B * v)))
         return out
 
     def _superposes(self, tile: Tile) -> bool:
@@ -461,12 +543,12 @@ class Crossbar:
         if pulse_width:
             I, P, v_mem = self._pulse_width(tile, Vp, t, transposed)
         else:
-            I, P, v_mem = tile.read(Vp, mode, t, transposed)
+            I, P, v_mem = tile.read(Vp, mode, t, transposed, rng=self._read_rng)
         if self.config.read_disturb:
             self._disturb(tile, Vp, v_mem, transposed)
         self._cost.e_array += cm.t_read * float(np.sum(P))
         I_out = I if transposed else self.map.combine(I)
-        return adc_convert(self.config.adc, self._gain * I_out, self._v_range(tile, transposed), self.rng)
+        return adc_convert(self.config.adc, self._gain * I_out, self._v_range(tile, transposed), self._read_rng)
 
     def _pulse_width(self, tile: Tile, V, t, transposed):
         """Charge / t_read of a pulse-width read: rows at ``±v_read`` for ``|V|/v_read`` of ``t_read``."""
@@ -475,17 +557,14 @@ class Crossbar:
         S = np.sign(V) * v_read
         if self.config.mode != "circuit":
             n = V.shape[1]
-            sigma, tile._sigma = tile._sigma, 0.0
-            try:
-                Fp, _, _ = tile.read(np.eye(n) * v_read, self.config.mode, t, transposed)
-                Fn, _, _ = tile.read(-np.eye(n) * v_read, self.config.mode, t, transposed)
-            finally:
-                tile._sigma = sigma
+            Fp, _, _ = tile.read(np.eye(n) * v_read, self.config.mode, t, transposed, noise=False)
+            Fn, _, _ = tile.read(-np.eye(n) * v_read, self.config.mode, t, transposed, noise=False)
             Dp, Dn = np.where(V > 0, D, 0.0), np.where(V < 0, D, 0.0)
             I = Dp @ Fp + Dn @ Fn
-            if sigma:
-                std = sigma * np.sqrt(Dp**2 @ Fp**2 + Dn**2 @ Fn**2)
-                I = I + std * tile.rng.standard_normal(I.shape)
+            std = tile.read_std_at(t) if self.config.mode != "ideal" else None
+            if std is not None:  # each cell's current noise, weighted by its row's duty
+                stdd = std.T if transposed else std
+                I = tile._noise(I, D * float(np.abs(tile.h(v_read))), stdd, self._read_rng)
             P = (Dp @ (Fp * v_read)).sum(axis=1) - (Dn @ (Fn * v_read)).sum(axis=1)
             return I, P, None
         # circuit with nonlinear cells: time slices between the distinct pulse ends
@@ -515,18 +594,40 @@ class Crossbar:
             return
         tile.set_state(np.asarray(step(tile.state, v, self.config.cost.t_read), dtype=float))
 
-    def _account(self, tile: Tile, B: int, cycles: int, transposed: bool) -> float:
-        """Converter energy for ``B`` vectors; returns one vector's latency on this tile (s)."""
+    def _per_vector_cost(self, transposed: bool):
+        """Counters added by one input vector of ``cycles`` read cycles: converter energy and counts,
+        latency (tiles in parallel), reads and MACs. The one cost formula of every read path.
+
+        Returns
+        -------
+        callable
+            ``cycles -> dict`` of :class:`~neurosim.crossbar.Cost` field increments per vector.
+        """
         cfg, cm = self.config, self.config.cost
-        n_in = tile.cols if transposed else tile.rows
-        n_out = tile.rows if transposed else tile.o1 - tile.o0
-        if cfg.dac.encoding == "bit_serial":
-            self._cost.e_dac += B * n_in * cycles * dac_energy(cm, 1)
-        else:
-            self._cost.e_dac += B * n_in * dac_energy(cm, cfg.dac.bits)
-        self._cost.dac_conversions += B * n_in * cycles
-        self._cost.adc_conversions += B * n_out * cycles
-        self._cost.e_adc += B * n_out * cycles * adc_energy(cm, cfg.adc.bits)
-        n_adc = math.ceil(n_out / cm.columns_per_adc)
-        tau = wire_delay(tile.rows, tile.cols, cfg.r_wire, cfg.r_driver, cm.c_wire)
-        return tau + cycles * (cm.t_read + math.ceil(n_out / n_adc) * cm.t_adc)
+        per_tile = []
+        for tile in self.tiles:
+            n_in = tile.cols if transposed else tile.rows
+            n_out = tile.rows if transposed else tile.o1 - tile.o0
+            n_adc = math.ceil(n_out / cm.columns_per_adc)
+            tau = wire_delay(tile.rows, tile.cols, cfg.r_wire, cfg.r_driver, cm.c_wire)
+            per_tile.append((n_in, n_out, tau, cm.t_read + math.ceil(n_out / n_adc) * cm.t_adc))
+        return functools.partial(_vector_counts, tuple(per_tile), cfg.dac.encoding == "bit_serial", cm,
+                                 cfg.dac.bits, cfg.adc.bits, self.n_in * self.n_out)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_plans"] = OrderedDict()  # compiled reads are rebuilt on first use (large, cheap to remake)
+        return state
+
+
+def _vector_counts(per_tile, serial, cm, dac_bits, adc_bits, macs, cycles: int) -> dict:
+    """Counters of one vector of ``cycles`` read cycles (see ``Crossbar._per_vector_cost``)."""
+    out = {"e_dac": 0.0, "e_adc": 0.0, "dac_conversions": 0, "adc_conversions": 0, "t_read": 0.0,
+           "reads": 1, "macs": macs}
+    for n_in, n_out, tau, per in per_tile:
+        out["e_dac"] += n_in * (cycles * dac_energy(cm, 1) if serial else dac_energy(cm, dac_bits))
+        out["dac_conversions"] += n_in * cycles
+        out["adc_conversions"] += n_out * cycles
+        out["e_adc"] += n_out * cycles * adc_energy(cm, adc_bits)
+        out["t_read"] = max(out["t_read"], tau + cycles * per)
+    return out

@@ -49,6 +49,7 @@ class IdealConductance:
     gain: float | np.ndarray = 1.0
 
     _array_params: ClassVar[tuple] = ("gain",)
+    state_is_conductance: ClassVar[bool] = True
     state_name: ClassVar[str] = "G"
     state_unit: ClassVar[str] = "S"
 
@@ -193,16 +194,25 @@ class DeviceAdapter:
     def state_for(self, G: np.ndarray) -> np.ndarray:
         """The states whose conductance is ``G`` (S), by vectorised bisection (G monotone in state).
 
+        A model whose state *is* its conductance (attribute ``state_is_conductance``, e.g.
+        :class:`IdealConductance`, a linear :class:`~neurosim.devices.SoftBoundsDevice`) maps directly.
+
         Raises
         ------
         ParameterError
-            A target outside the device's window.
+            A target outside the device's conductance range (never clamped silently).
         """
         G = np.asarray(G, dtype=float)
-        if self.ideal:
+        d_lo = float(self.conductance(np.asarray(self.s_off)))
+        d_hi = float(self.conductance(np.asarray(self.s_on)))
+        tol = 1e-9 * d_hi
+        if G.size and (np.min(G) < d_lo - tol or np.max(G) > d_hi + tol):
+            raise ParameterError(
+                f"DeviceAdapter: target conductances must lie in the device's range [{d_lo:.6g}, {d_hi:.6g}] S, "
+                f"got [{float(np.min(G)):.6g}, {float(np.max(G)):.6g}] S"
+            )
+        if self.ideal or (getattr(self.model, "state_is_conductance", False) and self.linear):
             return G.copy()
-        if type(self.model).__name__ == "SoftBoundsDevice" and self.linear:
-            return G.copy()  # its state is its conductance
         lo = np.broadcast_to(np.asarray(self.s_off, dtype=float), G.shape).copy()
         hi = np.broadcast_to(np.asarray(self.s_on, dtype=float), G.shape).copy()
         for _ in range(200):

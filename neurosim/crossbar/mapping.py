@@ -23,42 +23,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from neurosim.devices.levels import quantize_levels
 from neurosim.errors import ParameterError
 from neurosim.params import Checked, Param, check_array
 
-__all__ = ["WeightMap", "quantize_levels"]
-
-
-def quantize_levels(G: np.ndarray, g_min: float, g_max: float, levels: int | None) -> np.ndarray:
-    """Round conductances to the nearest of ``levels`` equally spaced values in ``[g_min, g_max]``.
-
-    Parameters
-    ----------
-    G : ndarray
-        Conductances (S).
-    g_min, g_max : float
-        Window (S).
-    levels : int or None
-        Number of levels (``None``: no quantization, only clipping to the window).
-
-    Returns
-    -------
-    ndarray
-        Quantized conductances (S).
-
-    .. math:: G_q = g_\\min + \\Delta\\,\\mathrm{round}\\!\\left(\\frac{G - g_\\min}{\\Delta}\\right),
-              \\quad \\Delta = \\frac{g_\\max - g_\\min}{L - 1}
-
-    Examples
-    --------
-    >>> quantize_levels(np.array([0.26, 0.74]), 0.0, 1.0, 3)
-    array([0.5, 0.5])
-    """
-    G = np.clip(G, g_min, g_max)
-    if levels is None:
-        return G
-    step = (g_max - g_min) / (levels - 1)
-    return g_min + step * np.round((G - g_min) / step)
+__all__ = ["WeightMap", "quantize_levels"]  # quantize_levels: the one of neurosim.devices.levels
 
 
 @dataclasses.dataclass(frozen=True)

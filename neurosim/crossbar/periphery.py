@@ -16,17 +16,43 @@ import numpy as np
 
 from neurosim.crossbar.config import ADC, DAC
 from neurosim.errors import ParameterError
+from neurosim.sampling import normal_from_variance
 
-__all__ = ["dac_quantize", "bit_planes", "adc_convert"]
+__all__ = ["dac_codes", "dac_unit", "dac_quantize", "bit_planes", "adc_round", "adc_convert"]
 
 
 def _steps(bits: int) -> int:
-    """Magnitude steps of a sign-magnitude converter of ``bits`` bits."""
+    r"""Magnitude steps of a sign-magnitude converter of ``bits`` bits."""
     return 2 ** (bits - 1) - 1
 
 
+def dac_codes(dac: DAC, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    r"""The DAC's integer codes of ``X`` (``bits`` set), or ``X`` itself (ideal DAC), in ``out``.
+
+    The row voltage of a code is ``v_read * code * dac_unit(dac)`` (V). This and :func:`adc_round`
+    are the converter arithmetic of every read path (per tile and compiled).
+
+    .. math:: c = \mathrm{round}\!\left(\mathrm{clip}(N x / x_\max, -N, N)\right), \qquad N = 2^{b-1} - 1
+    """
+    if out is None:
+        out = np.empty_like(X, dtype=np.result_type(X, np.float32))
+    if dac.bits is None:
+        np.copyto(out, X)
+        return out
+    n = _steps(dac.bits)
+    np.multiply(X, n / dac.x_max, out=out)
+    np.clip(out, -n, n, out=out)
+    np.rint(out, out=out)
+    return out
+
+
+def dac_unit(dac: DAC) -> float:
+    r"""Normalised drive :math:`V / v_\mathrm{read}` of one unit of :func:`dac_codes`' output."""
+    return 1.0 / dac.x_max if dac.bits is None else 1.0 / _steps(dac.bits)
+
+
 def dac_quantize(dac: DAC, X: np.ndarray) -> np.ndarray:
-    """Inputs as the DAC represents them (input units): clipped and rounded when ``bits`` is set.
+    r"""Inputs as the DAC represents them (input units): clipped and rounded when ``bits`` is set.
 
     Parameters
     ----------
@@ -40,17 +66,16 @@ def dac_quantize(dac: DAC, X: np.ndarray) -> np.ndarray:
     ndarray
         Represented inputs (input units); the row voltage is ``v_read * result / x_max`` (V).
 
-    .. math:: x_q = \\frac{x_\\max}{N}\\,\\mathrm{round}\\!\\left(N\\,\\mathrm{clip}(x/x_\\max, -1, 1)\\right),
-              \\quad N = 2^{b-1} - 1
+    .. math:: x_q = \frac{x_\max}{N}\,\mathrm{round}\!\left(N\,\mathrm{clip}(x/x_\max, -1, 1)\right),
+              \quad N = 2^{b-1} - 1
     """
     if dac.bits is None:
         return X
-    n = _steps(dac.bits)
-    return dac.x_max * np.round(n * np.clip(X / dac.x_max, -1.0, 1.0)) / n
+    return dac_codes(dac, np.asarray(X, dtype=float)) * (dac.x_max / _steps(dac.bits))
 
 
 def bit_planes(dac: DAC, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bit-serial encoding: signed binary planes and their digital weights.
+    r"""Bit-serial encoding: signed binary planes and their digital weights.
 
     Parameters
     ----------
@@ -62,23 +87,34 @@ def bit_planes(dac: DAC, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     planes : ndarray, shape (bits - 1, batch, in)
-        Row voltages (V) of each cycle: ``sign(x) * v_read`` where bit ``k`` of ``|x_q|`` is set, else 0.
+        Normalised drive :math:`V / v_\mathrm{read}` of each cycle: ``sign(x)`` where bit ``k`` of
+        ``|x_q|`` is set, else 0.
     weights : ndarray, shape (bits - 1,)
-        ``2**k / N`` so that ``sum_k weights[k] * planes[k] = v_read * x_q / x_max``.
+        ``2**k / N`` so that ``sum_k weights[k] * planes[k] = x_q / x_max``.
 
-    .. math:: \\frac{x_q}{x_\\max} = \\frac{\\mathrm{sign}(x)}{N} \\sum_{k=0}^{b-2} 2^k\\, \\beta_k
+    .. math:: \frac{x_q}{x_\max} = \frac{\mathrm{sign}(x)}{N} \sum_{k=0}^{b-2} 2^k\, \beta_k
     """
-    n = _steps(dac.bits)
-    q = np.round(n * np.clip(X / dac.x_max, -1.0, 1.0)).astype(np.int64)
+    q = dac_codes(dac, np.asarray(X, dtype=float)).astype(np.int64)
     mag, sign = np.abs(q), np.sign(q).astype(np.float64)
     ks = np.arange(dac.bits - 1)
     bits = (mag[None, ...] >> ks[:, None, None]) & 1
-    planes = bits * (sign[None, ...] * dac.v_read)
-    return planes, (2.0**ks) / n
+    return bits * sign[None, ...], (2.0**ks) / _steps(dac.bits)
+
+
+def adc_round(z: np.ndarray, adc: ADC) -> np.ndarray:
+    r"""The ADC's decision on inputs ``z`` given in LSB units (``z = v N / v_range``), in place.
+
+    .. math:: c = \mathrm{round}\!\left(\mathrm{clip}(z, -N, N)\right) \quad(\text{clip only with saturation})
+    """
+    n = _steps(adc.bits)
+    if adc.saturation:
+        np.clip(z, -n, n, out=z)
+    np.rint(z, out=z)
+    return z
 
 
 def adc_convert(adc: ADC, v: np.ndarray, v_range, rng: np.random.Generator | None = None) -> np.ndarray:
-    """The value the ADC reports for an input voltage ``v`` (V), in volts.
+    r"""The value the ADC reports for an input voltage ``v`` (V), in volts.
 
     Parameters
     ----------
@@ -97,17 +133,19 @@ def adc_convert(adc: ADC, v: np.ndarray, v_range, rng: np.random.Generator | Non
         Quantized (and, with ``saturation``, clipped) voltage (V); ``v`` itself when ``bits`` is None
         and the readout is noise-free.
 
-    .. math:: v_q = \\frac{v_r}{N}\\,\\mathrm{round}\\!\\left(N\\,\\mathrm{clip}((v + \\eta v_r z) / v_r, -1, 1)\\right),
-        \\qquad z \\sim \\mathcal N(0, 1)
+    .. math:: v_q = \frac{v_r}{N}\,\mathrm{round}\!\left(N\,\mathrm{clip}((v + \eta v_r z) / v_r, -1, 1)\right),
+        \qquad z \sim \mathcal N(0, 1)
     """
+    v = np.array(v, dtype=np.float64)  # a private copy, changed in place below
+    v_range = np.broadcast_to(np.asarray(v_range, dtype=np.float64), v.shape)
     if adc.noise > 0:
         if rng is None:
             raise ParameterError(f"adc_convert: rng is required for ADC noise {adc.noise}, got None")
-        v = v + (adc.noise * np.asarray(v_range)) * rng.standard_normal(np.shape(v))
+        v += normal_from_variance(rng, np.ascontiguousarray(np.square(adc.noise * v_range)))
     if adc.bits is None:  # ideal converter: neither quantizes nor saturates
         return v
     n = _steps(adc.bits)
-    r = v / v_range
-    if adc.saturation:
-        r = np.clip(r, -1.0, 1.0)
-    return v_range * np.round(n * r) / n
+    v *= n / v_range
+    adc_round(v, adc)
+    v *= v_range / n
+    return v

@@ -106,7 +106,7 @@ def tile_netlist_of(xb, voltages=None, tile: int = 0):
     t = xb.tiles[tile]
     v = np.full(t.rows, cfg.dac.v_read) if voltages is None else check_array(
         "Crossbar.netlist", "voltages", voltages, shape=(t.rows,))
-    if t._v_nl is not None:
+    if t.iv is not None:
         raise ParameterError("Crossbar.netlist: the NonlinearReadIV non-ideality has no netlist form; use a device "
                              "model with a nonlinear read I-V instead")
     # linear devices are resistors 1/G; nonlinear ones their model's own element (scalar parameters)

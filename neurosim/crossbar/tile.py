@@ -1,45 +1,58 @@
-"""One physical tile: its programmed devices and the three ways of reading its column currents.
+"""One physical tile: its programmed devices and the per-tile read of its column currents.
 
 A tile holds ``rows`` inputs and ``cols`` physical columns (``cols / 2`` outputs with differential
 pairs, ``cols - 1`` with a reference column). Reads return physical column currents (A); the
-crossbar combines them into outputs, converts them and accumulates the tiles.
+crossbar combines them into outputs and converts them (:mod:`neurosim.crossbar.readplan` is the
+compiled variant of the same read).
 
-Read modes (``V``: row voltages, V; ``h(v)``: the read I-V shape, ``v`` or ``v_nl sinh(v/v_nl)``):
+Read modes (``V``: driver voltages, V; ``h(v)``: the read I-V shape of a ``read_iv`` non-ideality,
+``v`` when there is none; :math:`s_{ij}(t)`: the per-device read-noise standard deviation of the
+``read_noise`` non-idealities, S):
 
 * ``ideal``: :math:`I = V G` with the programmed conductances.
-* ``device``: :math:`I = h(V)\\, G(t) + \\sigma \\sqrt{h(V)^2 G(t)^2}\\, z` -- variability and faults
-  are in the programmed state, levels and retention drift in :math:`G(t)`, read noise per cell
-  current (relative, :math:`\\sigma`), whose column sum is sampled exactly in distribution. A device
-  model with its own nonlinear I-V is evaluated cell by cell.
+* ``device``: :math:`I_j = \\sum_i h(V_i)\\, G_{ij}(t) + \\sqrt{\\sum_i h(V_i)^2 s_{ij}^2}\\, z_j` --
+  variability and faults are in the programmed state, levels and drift in :math:`G(t)`, read noise
+  per cell current, whose column sum is sampled exactly in distribution. A device model with its
+  own nonlinear I-V is evaluated cell by cell.
 * ``circuit``: the MNA solution of :class:`~neurosim.crossbar.circuit.TileCircuit`; linear cells use
   the precomputed linear map, nonlinear cells Newton per read. Read noise is added at the column
   as in ``device`` mode, from the cell currents without IR drop.
+
+Random streams: a tile draws device-to-device variability, faults, programming noise and drift from
+its own streams, derived from the crossbar's root seed by stable keys (the tile's position and the
+purpose), so enabling one non-ideality never changes the draws of another. Read noise is drawn
+from the crossbar's read stream, passed to :meth:`Tile.read`.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import numpy as np
 
 from neurosim.crossbar.circuit import ACCESS_GATE, CellPhysics, TileCircuit, switch_conductance
 from neurosim.crossbar.device import DeviceAdapter
-from neurosim.crossbar.programming import ProgramResult, program
+from neurosim.crossbar.programming import program
+from neurosim.sampling import normal_from_variance
+from neurosim.seeding import rng as stream
 
 __all__ = ["Tile"]
 
 _CHUNK = 1 << 22  # elements per chunk of a cell-by-cell read (batch x rows x cols)
+_MAPS = 4  # circuit linear maps kept per tile (one per read time and direction)
 
 
-class _SinhCells:
-    """A nonlinear read I-V ``G v_nl sinh(v / v_nl)`` as a device model (for circuit mode)."""
+class _ShapedCells:
+    """A separable nonlinear read I-V ``G h(v)`` as a device model (for circuit mode)."""
 
-    def __init__(self, v_nl):
-        self.v_nl = v_nl
+    def __init__(self, iv):
+        self.iv = iv
 
     def current(self, g, v):
-        return g * self.v_nl * np.sinh(v / self.v_nl)
+        return g * self.iv.read_shape(v)
 
     def dcurrent_dv(self, g, v):
-        return g * np.cosh(v / self.v_nl)
+        return g * self.iv.read_shape_dv(v)
 
 
 class Tile:
@@ -56,45 +69,50 @@ class Tile:
         Nominal device.
     nonideal : neurosim.devices.NonIdealities
         Non-idealities of this crossbar (empty in ``ideal`` mode).
-    rng : numpy.random.Generator
+    root : numpy.random.SeedSequence
+        The crossbar's root seed; the tile's streams derive from it and ``(r0, o0)``.
     """
 
-    def __init__(self, r0, r1, o0, o1, G_target, cfg, dev: DeviceAdapter, nonideal, rng):
+    def __init__(self, r0, r1, o0, o1, G_target, cfg, dev: DeviceAdapter, nonideal, root):
         self.r0, self.r1, self.o0, self.o1 = r0, r1, o0, o1
-        self.cfg, self.dev, self.nonideal, self.rng = cfg, dev, nonideal, rng
+        self.cfg, self.dev, self.nonideal = cfg, dev, nonideal
         self.rows, self.cols = G_target.shape
-        self.G_target = G_target
-        self._maps: dict = {}
-        self._circuit: TileCircuit | None = None
-        self._circuit_t: TileCircuit | None = None
-        self._program()
+        key = ("tile", r0, o0)
+        self._rng = {k: stream(root, key, k) for k in ("variability", "faults", "programming", "drift")}
+        self._maps: OrderedDict = OrderedDict()
+        self._circuit: dict[bool, TileCircuit] = {}
+        ni = nonideal
+        shape = G_target.shape
+        # the physical devices: device-to-device spread and faults are properties of the array,
+        # drawn once; every (re)programming keeps them
+        phys_model = ni.model(dev.model, shape, self._rng["variability"]) if ni.items else dev.model
+        self.phys = dev if phys_model is dev.model else dev.with_model(phys_model)
+        self.fault_map = ni.faults(shape, self._rng["faults"])
+        self.iv = ni.read_iv()
+        self.program(G_target)
 
     # ------------------------------------------------------------------ programming
-    def _program(self) -> None:
-        cfg, dev, ni = self.cfg, self.dev, self.nonideal
-        shape = self.G_target.shape
-        phys_model = ni.model(dev.model, shape, self.rng) if ni.items else dev.model
-        phys = dev if phys_model is dev.model else dev.with_model(phys_model)
-        c2c = [it for it in ni.items if type(it).__name__ == "CycleToCycleNoise"]
+    def program(self, G_target: np.ndarray) -> None:
+        """Program the tile's devices to ``G_target`` (S): programming noise and drift drawn anew.
+
+        The device-to-device spread and the stuck devices stay those of the physical array.
+        """
+        cfg, dev, ni, phys = self.cfg, self.dev, self.nonideal, self.phys
+        self.G_target = G_target
+        rng = self._rng["programming"]
         if cfg.programming.method == "exact" and phys is not dev:
             # open loop: the states the nominal device needs, written into the real (varied) devices
-            state = dev.state_for(self.G_target)
-            res = program(dev, self.G_target, cfg.programming, self.rng)
-            res = ProgramResult(phys.conductance(state), state, res.pulses, res.rounds, res.converged, res.time, res.energy)
+            res = program(dev, G_target, cfg.programming, rng)
+            res = type(res)(phys.conductance(res.state), res.state, res.pulses, res.rounds, res.converged, res.time,
+                            res.energy)
         else:
-            res = program(phys, self.G_target, cfg.programming, self.rng, c2c=c2c[0] if c2c else None)
-        fmap = ni.faults(shape, self.rng)
-        self.state = fmap.force(res.state, phys_model) if (fmap.stuck_on.any() or fmap.stuck_off.any()) else res.state
-        self.fault_map = fmap
-        self.phys = phys
+            res = program(phys, G_target, cfg.programming, rng, c2c=ni.program_noise())
+        fmap = self.fault_map
+        stuck = fmap.stuck_on.any() or fmap.stuck_off.any()
+        self.state = fmap.force(res.state, phys.model) if stuck else res.state
         self.program_result = res
         self.G = phys.conductance(self.state)
-        drift = [it for it in ni.items if type(it).__name__ == "RetentionDrift"]
-        self._nu = drift[0].sample_nu(shape, self.rng) if drift else None
-        nl = [it for it in ni.items if type(it).__name__ == "NonlinearReadIV"]
-        self._v_nl = nl[0].v_nl if nl else None
-        rn = [it for it in ni.items if type(it).__name__ == "ReadNoise"]
-        self._sigma = float(np.sqrt(sum(it.sigma**2 for it in rn))) if rn else 0.0
+        self._drift = ni.drift_sample(ni.levels(self.G), self._rng["drift"])
         self._maps.clear()
 
     def set_state(self, state: np.ndarray) -> None:
@@ -103,26 +121,31 @@ class Tile:
         self.G = self.phys.conductance(state)
         self._maps.clear()
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ what a read sees
     def conductance_at(self, t) -> np.ndarray:
-        """Conductances (S) as read ``t`` s after programming (levels, drift); programmed ones if no t."""
+        """Conductances (S) as read ``t`` s after programming (levels, drift); stored ones if ``t`` is None."""
         if not self.nonideal.items:
             return self.G
-        return self.nonideal.conductance(self.G, t, self.rng, self._nu)
+        return self.nonideal.conductance(self.G, t, self._drift)
+
+    def read_std_at(self, t, G=None):
+        """Per-device read-noise standard deviation (S) at time ``t``, or None without read noise."""
+        return self.nonideal.read_std(self.conductance_at(t) if G is None else G, t)
 
     @property
     def linear(self) -> bool:
-        """Whether the cells read linearly (device I-V, no sinh read non-ideality, no selector)."""
-        return self.phys.linear and self._v_nl is None
+        """Whether the cells read linearly (device I-V, no read I-V non-ideality, no selector)."""
+        return self.phys.linear and self.iv is None
 
-    def _h(self, V):
-        return V if self._v_nl is None else self._v_nl * np.sinh(V / self._v_nl)
+    def h(self, V):
+        """The read I-V shape applied to driver voltages (V): ``V`` when linear."""
+        return V if self.iv is None else self.iv.read_shape(V)
 
-    def _noise(self, I, hV, G):
-        if self._sigma == 0.0:
-            return I
-        std = self._sigma * np.sqrt(np.maximum((hV * hV) @ (G * G), 0.0))
-        return I + std * self.rng.standard_normal(I.shape)
+    def _scale_of(self, G):
+        """Per-cell factor turning the programmed state's current into the one read (drift/levels of a
+        nonlinear device); a device programmed to 0 S stays at 0 A, whatever the factor."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.G == 0.0, 1.0, G / np.where(self.G == 0.0, 1.0, self.G))
 
     def _cells(self, G, transposed=False) -> CellPhysics:
         cfg = self.cfg
@@ -131,41 +154,41 @@ class Tile:
         if cfg.cell == "1T1R":
             g_acc = switch_conductance(cfg.r_on_access, cfg.r_off_access, ACCESS_GATE["v_on"])
             g_acc = np.full(tr(G).shape, g_acc)
-        if self._v_nl is not None:
-            return CellPhysics(cfg.cell, None, _SinhCells(self._v_nl), tr(G), g_acc, cfg.selector_is, cfg.selector_n)
+        if self.iv is not None:
+            return CellPhysics(cfg.cell, None, _ShapedCells(self.iv), tr(G), g_acc, cfg.selector_is, cfg.selector_n)
         if self.phys.linear:
             return CellPhysics(cfg.cell, tr(G), None, None, g_acc, cfg.selector_is, cfg.selector_n)
-        return CellPhysics(cfg.cell, None, _Scaled(self.phys.model, G / self.G, transposed), tr(self.state), g_acc,
-                           cfg.selector_is, cfg.selector_n)
+        return CellPhysics(cfg.cell, None, _Scaled(self.phys.model, self._scale_of(G), transposed), tr(self.state),
+                           g_acc, cfg.selector_is, cfg.selector_n)
 
     def circuit(self, transposed=False) -> TileCircuit:
         """The tile's wiring (row-driven, or column-driven for transposed reads)."""
-        cfg = self.cfg
-        if transposed:
-            if self._circuit_t is None:
-                self._circuit_t = TileCircuit(self.cols, self.rows, cfg.r_wire, cfg.r_driver, cfg.readout, cfg.r_sense)
-            return self._circuit_t
-        if self._circuit is None:
-            self._circuit = TileCircuit(self.rows, self.cols, cfg.r_wire, cfg.r_driver, cfg.readout, cfg.r_sense)
-        return self._circuit
+        circ = self._circuit.get(transposed)
+        if circ is None:
+            cfg = self.cfg
+            rows, cols = (self.cols, self.rows) if transposed else (self.rows, self.cols)
+            circ = self._circuit[transposed] = TileCircuit(rows, cols, cfg.r_wire, cfg.r_driver, cfg.readout, cfg.r_sense)
+        return circ
 
     def linear_map(self, t=None, transposed=False):
-        """Cached :class:`~neurosim.crossbar.circuit.LinearMap` of the linear tile at time ``t``."""
+        """The :class:`~neurosim.crossbar.circuit.LinearMap` of the linear tile at time ``t`` (a small cache)."""
         key = (t, transposed)
-        if key not in self._maps:
-            G = self.conductance_at(t)
-            cells = self._cells(G, transposed)
-            self._maps[key] = self.circuit(transposed).linear_map(cells.linear_g())
+        lm = self._maps.get(key)
+        if lm is None:
+            cells = self._cells(self.conductance_at(t), transposed)
+            lm = self.circuit(transposed).linear_map(cells.linear_g())
             # the map is all a linear read needs: free the wiring (a few MB per tile), rebuilt on demand
-            if transposed:
-                self._circuit_t = None
-            else:
-                self._circuit = None
-        return self._maps[key]
+            self._circuit.pop(transposed, None)
+            self._maps[key] = lm
+            while len(self._maps) > _MAPS:
+                self._maps.popitem(last=False)
+        else:
+            self._maps.move_to_end(key)
+        return lm
 
     # ------------------------------------------------------------------ reads
-    def read(self, V: np.ndarray, mode: str, t=None, transposed=False):
-        """Physical column currents (A) and array energy per vector (J / t_read, i.e. power, W).
+    def read(self, V: np.ndarray, mode: str, t=None, transposed=False, rng=None, noise=True):
+        """Physical column currents (A) and array power per vector (W).
 
         Parameters
         ----------
@@ -176,6 +199,10 @@ class Tile:
             Time since programming (s) for drift.
         transposed : bool
             Drive the columns and read the rows.
+        rng : numpy.random.Generator, optional
+            The crossbar's read stream (needed when there is read noise).
+        noise : bool
+            Add the read noise (False: the noise-free currents).
 
         Returns
         -------
@@ -190,13 +217,14 @@ class Tile:
         Gd = G.T if transposed else G
         if mode == "ideal":
             return V @ Gd, (V * V) @ Gd.sum(axis=1), None
+        std = self.read_std_at(t, G) if noise else None
+        stdd = None if std is None else (std.T if transposed else std)
         if mode == "device":
             if self.phys.linear:
-                hV = self._h(V)
-                I = hV @ Gd
-                return self._noise(I, hV, Gd), (hV * V) @ Gd.sum(axis=1), None
+                hV = self.h(V)
+                return self._noise(hV @ Gd, hV, stdd, rng), (hV * V) @ Gd.sum(axis=1), None
             I, P = self._cellwise(V, G, transposed)
-            return self._noise(I, V, Gd), P, None
+            return self._noise(I, V, stdd, rng), P, None
         # circuit; read disturb needs the cell voltages, which only the full solve gives
         if self.linear and self.cfg.cell != "1S1R" and not self.cfg.read_disturb:
             lm = self.linear_map(t, transposed)
@@ -205,17 +233,24 @@ class Tile:
                 P = np.sum((V @ lm.Y) * V, axis=1)
             else:
                 P = (V * V) @ Gd.sum(axis=1)
-            return self._noise(I, V, Gd), P, None
-        circ = self.circuit(transposed)
-        I, v_mem, P = circ.solve(self._cells(G, transposed), V)
+            return self._noise(I, V, stdd, rng), P, None
+        I, v_mem, P = self.circuit(transposed).solve(self._cells(G, transposed), V)
         if transposed:
             v_mem = np.swapaxes(v_mem, 1, 2)
-        return self._noise(I, V, Gd), P, v_mem
+        return self._noise(I, self.h(V), stdd, rng), P, v_mem
+
+    @staticmethod
+    def _noise(I, hV, std, rng):
+        """Column currents plus read noise: variance :math:`\\sum_i h(V_i)^2 s_{ij}^2` per column."""
+        if std is None:
+            return I
+        var = np.ascontiguousarray((hV * hV) @ (std * std), dtype=np.float64)
+        return I + normal_from_variance(rng, var)
 
     def _cellwise(self, V, G, transposed):
         """Column sums of a nonlinear device's currents, chunked over the batch."""
         m, state = self.phys.model, self.state
-        scale = G / self.G  # drift and levels scale the current of the programmed state
+        scale = self._scale_of(G)  # drift and levels scale the current of the programmed state
         B = V.shape[0]
         n_out = self.rows if transposed else self.cols
         I = np.zeros((B, n_out))

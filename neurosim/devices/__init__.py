@@ -28,6 +28,8 @@ from .nonideal import (
     ReadNoise,
     RetentionDrift,
     StuckAtFaults,
+    nonideality_class,
+    register_nonideality,
 )
 from .plot import plot_iv, plot_state
 from .simulate import Trace, simulate
@@ -54,6 +56,8 @@ __all__ = [
     "FiniteLevels",
     "NonlinearReadIV",
     "NonIdealities",
+    "register_nonideality",
+    "nonideality_class",
     "simulate",
     "Trace",
     "plot_iv",

@@ -37,7 +37,7 @@ from .drift import LinearIonDrift
 from .team import TEAM, VTEAM
 from .yakopcic import Yakopcic
 
-__all__ = ["FAMILIES", "DeviceCard", "load_device", "read_card", "list_devices", "device_dirs"]
+__all__ = ["FAMILIES", "model_class", "DeviceCard", "load_device", "read_card", "list_devices", "device_dirs"]
 
 #: card family name -> model class
 FAMILIES = {
@@ -47,6 +47,28 @@ FAMILIES = {
     "yakopcic": Yakopcic,
     "soft_bounds": SoftBoundsDevice,
 }
+
+
+
+def model_class(name: str) -> type:
+    """The device model class of a family name (``"vteam"``) or class name (``"VTEAM"``), for
+    configuration files; only the families of :data:`FAMILIES`, never an arbitrary attribute.
+
+    Raises
+    ------
+    ParameterError
+        Unknown name (the message lists the known ones).
+    """
+    by_name = {cls.__name__: cls for cls in FAMILIES.values()}
+    if isinstance(name, str) and (name in FAMILIES or name in by_name):
+        return FAMILIES.get(name) or by_name[name]
+    import difflib
+
+    known = sorted(FAMILIES) + sorted(by_name)
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ParameterError(f"device type must be one of {known}, got {str(name)[:80]!r}{hint}")
+
 
 _TABLES = ("model", "parameters", "ranges", "source")
 _OPTIONAL_TABLES = ("array",)
@@ -172,7 +194,7 @@ def read_card(name_or_path) -> DeviceCard:
             raise DeviceCardError(f"missing table [{table}]", path=path, key=table)
     _check_keys(path, "model", data["model"], _MODEL_KEYS)
     family = data["model"]["family"]
-    if family not in FAMILIES:
+    if not isinstance(family, str) or family not in FAMILIES:
         raise DeviceCardError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}", path=path, key="family")
     cls = FAMILIES[family]
     fields = [f.name for f in dataclasses.fields(cls)]

@@ -35,6 +35,7 @@ from typing import ClassVar
 import numpy as np
 
 from neurosim.errors import ParameterError
+from neurosim.devices.levels import quantize_levels
 from neurosim.params import Param, check_array
 
 from .base import DeviceModel, spice_num
@@ -90,6 +91,7 @@ class SoftBoundsDevice(DeviceModel):
     alpha_down: float = 0.01
     gamma_up: float = 1.0
     gamma_down: float = 1.0
+    state_is_conductance: ClassVar[bool] = True  # its state (S) is its conductance
     n_levels: int = 0
     read_iv: str = "linear"
     v_nl: float = 0.25
@@ -190,11 +192,7 @@ class SoftBoundsDevice(DeviceModel):
 
     def quantize(self, state):
         """Round conductances to the nearest of ``n_levels`` levels (unchanged when ``n_levels == 0``)."""
-        g = np.clip(np.asarray(state, dtype=float), self.G_min, self.G_max)
-        if self.n_levels == 0:
-            return g
-        step = (self.G_max - self.G_min) / (self.n_levels - 1)
-        return self.G_min + np.round((g - self.G_min) / step) * step
+        return quantize_levels(state, self.G_min, self.G_max, self.n_levels)
 
     def apply_pulses(self, state, n_pulses, polarity, rng=None, noise=None):
         r"""Apply ``n_pulses`` identical programming pulses of the given polarity to each device.

@@ -1,18 +1,30 @@
-r"""Device non-idealities: small frozen dataclasses, each applied with an explicit ``rng``.
+r"""Device non-idealities as a protocol: each declares its stage, and how several of a stage compose.
 
-=========================  ==========================================  ==================================
-object                     call                                        effect
-=========================  ==========================================  ==================================
-DeviceToDeviceVariability  ``apply(model, shape, rng) -> model``       lognormal per-device parameters
-CycleToCycleNoise          ``apply(delta, rng) -> delta``              noise on every switching event
-ReadNoise                  ``apply(current, rng) -> current``          relative Gaussian read noise
-StuckAtFaults              ``apply(state, model, rng) -> (state, map)`` stuck-at-ON/OFF devices
-RetentionDrift             ``apply(G0, t, rng=None, nu=None) -> G``    power-law conductance drift
-FiniteLevels               ``apply(G, rng=None) -> G``                 rounding to finite levels
-NonlinearReadIV            ``apply(G, v, rng=None) -> current``        sinh read I-V
-=========================  ==========================================  ==================================
+A non-ideality is a small frozen dataclass (hashable, picklable) with a class attribute ``stage`` and
+the one method that stage calls. Code that applies them (a crossbar tile, a study) dispatches on
+``stage`` only, never on the class, so a user's subclass or a user's own class with the same
+attributes works everywhere the built-ins do. Every random draw uses an explicit ``rng``.
 
-:class:`NonIdealities` composes a list of them by stage (model, program, conductance, read).
+==============  ==============================================  ====================================
+stage           method                                          several of the stage compose by
+==============  ==============================================  ====================================
+``model``       ``apply(model, shape, rng) -> model``           applying each in turn (spreads multiply)
+``faults``      ``sample(shape, rng) -> FaultMap``              union of the stuck devices (ON wins)
+``program``     ``apply(delta, rng) -> delta``                  applying each in turn on every increment
+``levels``      ``apply(G) -> G``                               applying each in turn
+``drift``       ``sample(G, rng) -> draw``,                     product of the factors, each with its
+                ``at(G, t, draw) -> G``                         own per-device draw
+``read_iv``     ``read_shape(v) -> h(v)``  (current ``G h(v)``),  at most one (two shapes are ambiguous)
+                ``read_shape_dv(v) -> h'(v)``
+``read_noise``  ``read_std(G, t) -> std``  (S, per device)        variances add
+==============  ==============================================  ====================================
+
+Built-ins: :class:`DeviceToDeviceVariability` (model), :class:`StuckAtFaults` (faults),
+:class:`CycleToCycleNoise` (program), :class:`FiniteLevels` (levels), :class:`RetentionDrift`
+(drift), :class:`NonlinearReadIV` (read_iv), :class:`ReadNoise` (read_noise).
+:class:`NonIdealities` composes a list of them by those rules. Configuration files name
+non-idealities by ``type``, looked up in an explicit registry (:func:`register_nonideality`,
+:func:`nonideality_class`), never by attribute lookup in a module.
 
 Examples
 --------
@@ -21,9 +33,11 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> FiniteLevels(n_levels=3, G_min=0.0, G_max=2e-6).apply(np.array([0.4e-6, 1.2e-6]))
 array([0.e+00, 1.e-06])
->>> chain = NonIdealities([FiniteLevels(3, 0.0, 2e-6), ReadNoise(0.0)])
->>> chain.read(chain.conductance(np.array([1.2e-6])), 0.1, rng)
-array([1.e-07])
+>>> chain = NonIdealities([FiniteLevels(3, 0.0, 2e-6), ReadNoise(0.03), ReadNoise(0.04)])
+>>> chain.levels(np.array([1.2e-6]))
+array([1.e-06])
+>>> float(chain.read_std(np.array([1e-6]))[0])   # sqrt(0.03^2 + 0.04^2) * 1e-6
+5e-08
 """
 
 from __future__ import annotations
@@ -33,6 +47,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from neurosim.devices.levels import quantize_levels
 from neurosim.errors import ParameterError
 from neurosim.params import Checked, Param, check_array
 
@@ -46,6 +61,10 @@ __all__ = [
     "FiniteLevels",
     "NonlinearReadIV",
     "NonIdealities",
+    "STAGES",
+    "register_nonideality",
+    "nonideality_class",
+    "nonideality_name",
 ]
 
 
@@ -175,7 +194,14 @@ class ReadNoise(Checked):
     sigma: float
 
     _params: ClassVar[dict[str, Param]] = {"sigma": Param("real", low=0.0)}
-    stage: ClassVar[str] = "read"
+    stage: ClassVar[str] = "read_noise"
+
+    def read_std(self, G, t=None):
+        r"""Per-device standard deviation (S) of the conductance as read: :math:`\sigma |G|`.
+
+        ``t`` (s since programming) is accepted for the protocol; this noise does not depend on it.
+        """
+        return self.sigma * np.abs(np.asarray(G, dtype=float))
 
     def apply(self, current, rng):
         """Noisy currents (A), same shape as ``current``."""
@@ -227,7 +253,7 @@ class StuckAtFaults(Checked):
         "p_on": Param("real", low=0.0, high=1.0),
         "p_off": Param("real", low=0.0, high=1.0),
     }
-    stage: ClassVar[str] = "state"
+    stage: ClassVar[str] = "faults"
 
     def _check(self) -> None:
         super()._check()
@@ -276,7 +302,15 @@ class RetentionDrift(Checked):
         "t0": Param("real", low=0.0, low_open=True, unit="s"),
         "nu_std": Param("real", low=0.0),
     }
-    stage: ClassVar[str] = "conductance"
+    stage: ClassVar[str] = "drift"
+
+    def sample(self, G, rng):
+        """Per-device draw for the drift stage: the exponents of :meth:`sample_nu` for ``G``'s shape."""
+        return self.sample_nu(np.shape(G), rng)
+
+    def at(self, G, t, draw):
+        """Conductances (S) ``t`` s after programming to ``G`` with per-device exponents ``draw``."""
+        return self.apply(G, t, nu=draw)
 
     def sample_nu(self, shape, rng):
         """Per-device exponents (sample once per programmed array and pass to :meth:`apply`)."""
@@ -322,7 +356,7 @@ class FiniteLevels(Checked):
         "G_min": Param("real", low=0.0, unit="S"),
         "G_max": Param("real", low=0.0, low_open=True, unit="S"),
     }
-    stage: ClassVar[str] = "conductance"
+    stage: ClassVar[str] = "levels"
 
     def _check(self) -> None:
         super()._check()
@@ -331,9 +365,7 @@ class FiniteLevels(Checked):
 
     def apply(self, G, rng=None):
         """Quantised conductances (S); ``rng`` is accepted for a uniform signature and unused."""
-        G = np.clip(np.asarray(G, dtype=float), self.G_min, self.G_max)
-        step = (self.G_max - self.G_min) / (self.n_levels - 1)
-        return self.G_min + np.round((G - self.G_min) / step) * step
+        return quantize_levels(G, self.G_min, self.G_max, self.n_levels)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -349,81 +381,245 @@ class NonlinearReadIV(Checked):
     v_nl: float
 
     _params: ClassVar[dict[str, Param]] = {"v_nl": Param("real", low=0.0, low_open=True, unit="V")}
-    stage: ClassVar[str] = "read"
+    stage: ClassVar[str] = "read_iv"
+
+    def read_shape(self, v):
+        r""":math:`h(v) = v_{nl} \sinh(v / v_{nl})` (V): the read current is ``G h(v)``."""
+        return self.v_nl * np.sinh(np.asarray(v, dtype=float) / self.v_nl)
+
+    def read_shape_dv(self, v):
+        r""":math:`h'(v) = \cosh(v / v_{nl})` (dimensionless)."""
+        return np.cosh(np.asarray(v, dtype=float) / self.v_nl)
 
     def apply(self, G, v, rng=None):
         """Read currents (A) for conductances ``G`` (S) at voltages ``v`` (V), broadcast."""
-        return np.asarray(G, dtype=float) * self.v_nl * np.sinh(np.asarray(v, dtype=float) / self.v_nl)
+        return np.asarray(G, dtype=float) * self.read_shape(v)
+
+
+#: What each stage calls on its items (the protocol), and how several items of a stage compose.
+STAGES: dict[str, tuple[tuple[str, ...], str]] = {
+    "model": (("apply",), "applied in turn"),
+    "faults": (("sample",), "union of stuck devices, stuck-ON wins"),
+    "program": (("apply",), "applied in turn to every increment"),
+    "levels": (("apply",), "applied in turn"),
+    "drift": (("sample", "at"), "product of the factors, each with its own per-device draw"),
+    "read_iv": (("read_shape", "read_shape_dv"), "at most one"),
+    "read_noise": (("read_std",), "variances add"),
+}
+
+_REGISTRY: dict[str, type] = {}
+
+
+def _protocol_error(obj) -> str | None:
+    """Why ``obj`` is not a non-ideality (None if it is one)."""
+    stage = getattr(obj, "stage", None)
+    if stage not in STAGES:
+        return f"a 'stage' attribute in {sorted(STAGES)}, got {stage!r}"
+    missing = [m for m in STAGES[stage][0] if not callable(getattr(obj, m, None))]
+    if missing:
+        return f"the method(s) {missing} of stage {stage!r}"
+    return None
+
+
+def register_nonideality(cls: type, name: str | None = None) -> type:
+    """Make a non-ideality class known to configuration files (``type = "<name>"``).
+
+    Usable as a class decorator. The class must follow the protocol (a ``stage`` in
+    :data:`STAGES` and that stage's methods) and be a dataclass whose fields are its parameters.
+
+    Parameters
+    ----------
+    cls : type
+        The class.
+    name : str, optional
+        The name used in files (default ``cls.__name__``).
+
+    Returns
+    -------
+    type
+        ``cls``.
+
+    Raises
+    ------
+    ParameterError
+        Not a protocol class, or the name is taken by another class.
+    """
+    why = _protocol_error(cls)
+    if why is not None or not isinstance(cls, type) or not dataclasses.is_dataclass(cls):
+        raise ParameterError(f"register_nonideality: cls must be a dataclass with {why or 'a stage'}, got {cls!r}")
+    key = name or cls.__name__
+    if _REGISTRY.get(key, cls) is not cls:
+        raise ParameterError(f"register_nonideality: name {key!r} is already registered for {_REGISTRY[key]!r}")
+    _REGISTRY[key] = cls
+    return cls
+
+
+def nonideality_class(name: str) -> type:
+    """The registered non-ideality class called ``name`` (as written in a config file).
+
+    Raises
+    ------
+    ParameterError
+        Unknown name (the message lists the known ones and the closest match).
+    """
+    import difflib
+
+    cls = _REGISTRY.get(name) if isinstance(name, str) else None
+    if cls is None:
+        known = sorted(_REGISTRY)
+        close = difflib.get_close_matches(str(name), known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParameterError(f"non-ideality type must be one of {known}, got {str(name)[:80]!r}{hint}")
+    return cls
+
+
+def nonideality_name(obj) -> str:
+    """The registry name of a non-ideality object's class.
+
+    Raises
+    ------
+    ParameterError
+        The class is not registered (register it with :func:`register_nonideality`).
+    """
+    for key, cls in _REGISTRY.items():
+        if type(obj) is cls:
+            return key
+    raise ParameterError(
+        f"non-ideality {type(obj).__name__} is not registered; call neurosim.devices.register_nonideality on its class "
+        "to write it to a configuration file"
+    )
+
+
+for _cls in (DeviceToDeviceVariability, CycleToCycleNoise, ReadNoise, StuckAtFaults, RetentionDrift, FiniteLevels,
+             NonlinearReadIV):
+    register_nonideality(_cls)
+
+
+class _Sequential:
+    """The ``program`` stage of several items: ``apply(delta, rng)`` applies each in turn."""
+
+    def __init__(self, items):
+        self.items = tuple(items)
+
+    def apply(self, delta, rng):
+        for it in self.items:
+            delta = it.apply(delta, rng)
+        return delta
 
 
 @dataclasses.dataclass(frozen=True)
 class NonIdealities:
-    """An ordered list of non-idealities applied by stage.
+    """An ordered list of non-idealities, applied stage by stage (see the module table).
 
     Parameters
     ----------
     items : sequence
-        Non-ideality objects; at most one :class:`StuckAtFaults` and one :class:`NonlinearReadIV`.
+        Objects following the non-ideality protocol (a ``stage`` and that stage's methods).
+
+    Raises
+    ------
+    ParameterError
+        An item that does not follow the protocol, or two items of stage ``read_iv``.
 
     Notes
     -----
-    Stages: ``model(model, shape, rng)`` (device-to-device), ``faults(shape, rng)`` (stuck devices),
-    ``program(delta, rng)`` (cycle-to-cycle), ``conductance(G, t, rng, nu)`` (levels then drift),
-    ``read(G, v, rng)`` (read I-V then read noise).
+    Order of a crossbar's programming: ``model`` (device-to-device), programming (with the ``program``
+    items on every increment), ``faults``, ``levels``; of a read at time ``t``: ``drift``, then the
+    ``read_iv`` shape and the ``read_noise`` standard deviation.
     """
 
     items: tuple = ()
 
     def __post_init__(self):
         items = tuple(self.items)
-        known = (
-            DeviceToDeviceVariability, CycleToCycleNoise, ReadNoise, StuckAtFaults,
-            RetentionDrift, FiniteLevels, NonlinearReadIV,
-        )
         for it in items:
-            if not isinstance(it, known):
-                raise ParameterError(f"NonIdealities: items must be non-ideality objects, got {type(it).__name__}")
-        for kind in (StuckAtFaults, NonlinearReadIV):
-            if sum(isinstance(it, kind) for it in items) > 1:
-                raise ParameterError(f"NonIdealities: at most one {kind.__name__} allowed")
+            why = _protocol_error(it)
+            if why is not None:
+                raise ParameterError(f"NonIdealities: items must be non-ideality objects with {why} ({type(it).__name__})")
+        if len(self.of("read_iv", items)) > 1:
+            raise ParameterError("NonIdealities: at most one item of stage 'read_iv' (a nonlinear read I-V) allowed, "
+                                 f"got {len(self.of('read_iv', items))}")
         object.__setattr__(self, "items", items)
 
-    def _of(self, *kinds) -> list[Any]:
-        return [it for it in self.items if isinstance(it, kinds)]
+    def of(self, stage: str, items=None) -> list[Any]:
+        """The items of one stage, in order."""
+        return [it for it in (self.items if items is None else items) if it.stage == stage]
 
     def model(self, model, shape, rng):
-        """Apply every :class:`DeviceToDeviceVariability` to ``model``."""
-        for it in self._of(DeviceToDeviceVariability):
+        """Every ``model`` item applied in turn (device-to-device spread)."""
+        for it in self.of("model"):
             model = it.apply(model, shape, rng)
         return model
 
-    def faults(self, shape, rng):
-        """A :class:`FaultMap` (no device stuck when there is no :class:`StuckAtFaults`)."""
-        found = self._of(StuckAtFaults)
-        if not found:
-            return FaultMap(np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool))
-        return found[0].sample(shape, rng)
+    def faults(self, shape, rng) -> FaultMap:
+        """The union of every ``faults`` item's map (a device stuck ON by any item is ON)."""
+        on = np.zeros(shape, dtype=bool)
+        off = np.zeros(shape, dtype=bool)
+        for it in self.of("faults"):
+            fm = it.sample(shape, rng)
+            on |= fm.stuck_on
+            off |= fm.stuck_off
+        return FaultMap(on, off & ~on)
+
+    def program_noise(self):
+        """The ``program`` items as one object with ``apply(delta, rng)`` (None when there are none)."""
+        items = self.of("program")
+        return _Sequential(items) if items else None
 
     def program(self, delta, rng):
-        """Apply every :class:`CycleToCycleNoise` to state increments."""
-        for it in self._of(CycleToCycleNoise):
+        """Every ``program`` item applied in turn to state increments."""
+        for it in self.of("program"):
             delta = it.apply(delta, rng)
         return delta
 
-    def conductance(self, G, t=None, rng=None, nu=None):
-        """Conductances as stored (levels) and as read ``t`` seconds after programming (drift)."""
+    def levels(self, G):
+        """Conductances (S) as stored: every ``levels`` item applied in turn."""
         G = np.asarray(G, dtype=float)
-        for it in self._of(FiniteLevels):
+        for it in self.of("levels"):
             G = it.apply(G)
-        if t is not None:
-            for it in self._of(RetentionDrift):
-                G = it.apply(G, t, rng=rng, nu=nu)
         return G
 
+    def drift_sample(self, G, rng) -> tuple:
+        """One per-device draw for every ``drift`` item (made once per programming)."""
+        return tuple(it.sample(G, rng) for it in self.of("drift"))
+
+    def conductance(self, G, t=None, draws=()):
+        """Conductances (S) as read ``t`` s after programming: stored levels, then every drift factor.
+
+        ``draws`` are :meth:`drift_sample`'s (the same devices drift the same way at every ``t``).
+        """
+        G = self.levels(G)
+        drift = self.of("drift")
+        if t is not None and drift:
+            if len(draws) != len(drift):
+                raise ParameterError(f"NonIdealities: conductance needs one draw per drift item ({len(drift)}), "
+                                     f"got {len(draws)}")
+            G0 = G
+            for it, draw in zip(drift, draws):
+                G = G * (it.at(G0, t, draw) / np.where(G0 == 0, 1.0, G0))
+        return G
+
+    def read_iv(self):
+        """The ``read_iv`` item (None: linear read)."""
+        found = self.of("read_iv")
+        return found[0] if found else None
+
+    def read_std(self, G, t=None):
+        """Per-device read-noise standard deviation (S), variances of every ``read_noise`` item added;
+        None when there is no read noise."""
+        items = self.of("read_noise")
+        if not items:
+            return None
+        var = sum(np.square(np.asarray(it.read_std(G, t), dtype=float)) for it in items)
+        return np.sqrt(np.broadcast_to(var, np.shape(G)))
+
     def read(self, G, v, rng=None):
-        """Read currents (A): nonlinear read I-V (or ``G v``), then read noise."""
-        nl = self._of(NonlinearReadIV)
-        i = nl[0].apply(G, v) if nl else np.asarray(G, dtype=float) * np.asarray(v, dtype=float)
-        for it in self._of(ReadNoise):
-            i = it.apply(i, rng)
+        """Read currents (A): ``G h(v)`` with the read I-V shape (``G v`` when linear), then read noise."""
+        G = np.asarray(G, dtype=float)
+        iv = self.read_iv()
+        h = iv.read_shape(v) if iv is not None else np.asarray(v, dtype=float)
+        i = G * h
+        std = self.read_std(G)
+        if std is not None:
+            i = i + std * np.abs(h) * _need_rng("NonIdealities.read", rng).standard_normal(np.shape(i))
         return i

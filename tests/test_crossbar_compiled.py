@@ -1,6 +1,8 @@
-"""The frozen (block-GEMM) read equals the crossbar's own read and counts the same costs.
+"""The compiled (block-GEMM) read in float32 equals the per-tile read and counts the same costs;
+its noise has the distribution the conductances define.
 
-Reference: ``Crossbar.matmul`` of an identically built crossbar (same configuration and seed).
+Reference: the per-tile read of an identically built crossbar (same configuration and seed), and
+the closed-form standard deviation of the noisy outputs.
 """
 
 import dataclasses
@@ -9,8 +11,8 @@ import numpy as np
 import pytest
 
 from neurosim.analog import HardwareConfig
-from neurosim.analog.fastread import FrozenRead, frozen_read_or_none
 from neurosim.crossbar import ADC, DAC, CostModel, Crossbar, CrossbarConfig
+from neurosim.crossbar.readplan import compiled_eligible
 from neurosim.devices import DeviceToDeviceVariability, ReadNoise, StuckAtFaults
 
 
@@ -32,45 +34,39 @@ def _configs():
 
 
 @pytest.mark.parametrize("name", list(_configs()))
-def test_frozen_read_equals_crossbar_read(name):
+def test_compiled_float32_read_equals_per_tile_read(name):
     cfg = _configs()[name]
     rng = np.random.default_rng(0)
     W = rng.uniform(-1, 1, size=(20, 40))
     X = rng.uniform(-1.2, 1.2, size=(64, 40))
-    ref_xb = Crossbar(W, cfg, rng=np.random.default_rng(7))
-    fast_xb = Crossbar(W, cfg, rng=np.random.default_rng(7))
-    frozen = FrozenRead(fast_xb)
-    ref, got = ref_xb.matmul(X), frozen.matmul(X)
+    ref_xb = Crossbar(W, cfg.replace(read_path="per_tile"), seed=7)
+    fast_xb = Crossbar(W, cfg, seed=7)
+    ref, got = ref_xb.matmul(X), fast_xb.matmul(X.astype(np.float32))
+    assert got.dtype == np.float32
     if cfg.adc.bits is None:
-        np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-12 * np.abs(ref).max())
+        np.testing.assert_allclose(got, ref, rtol=3e-6, atol=3e-6 * np.abs(ref).max())
     else:  # an output exactly on a decision threshold may land on the neighbouring code
         lsb = np.abs(ref).max() / (2 ** (cfg.adc.bits - 1) - 1)
         diff = np.abs(got - ref)
-        assert diff.max() <= lsb * 1.0001 and np.mean(diff > 1e-9 * lsb) < 0.01
+        assert diff.max() <= lsb * 1.0001 and np.mean(diff > 1e-5 * lsb) < 0.01
     a, b = dataclasses.asdict(ref_xb.cost()), dataclasses.asdict(fast_xb.cost())
-    if cfg.cost.exact_circuit_power:
-        # the definition, tile by tile: the drivers deliver v Y v through each tile's input admittance
-        # (Crossbar.matmul's fused path uses the cells' sum V^2 G instead; reported to the crossbar)
-        V = cfg.dac.v_read * X / cfg.dac.x_max
-        a["e_array"] = cfg.cost.t_read * sum(
-            float(np.sum((V[:, t.r0:t.r1] @ t.linear_map(None, False).Y) * V[:, t.r0:t.r1])) for t in ref_xb.tiles)
     for key in a:
-        assert b[key] == pytest.approx(a[key], rel=1e-9, abs=1e-30), key
+        assert b[key] == pytest.approx(a[key], rel=1e-5, abs=1e-30), key
 
 
-def test_frozen_read_used_only_when_reads_can_be_frozen():
+def test_one_eligibility_rule():
     W = np.ones((3, 4))
-    noisy_ref = Crossbar(W, CrossbarConfig(mode="device", mapping="reference", tile_cols=5,
-                                           nonidealities=(ReadNoise(0.01),)))
-    assert frozen_read_or_none(noisy_ref, HardwareConfig(), np.float64) is None  # shared reference noise
-    plain = Crossbar(W, CrossbarConfig(mode="device"))
-    assert frozen_read_or_none(plain, HardwareConfig(step_time=1e-6), np.float64) is None  # drift along time
-    assert isinstance(frozen_read_or_none(plain, HardwareConfig(), np.float64), FrozenRead)
-    pulse = Crossbar(W, CrossbarConfig(mode="device", dac=DAC(bits=4, encoding="bit_serial")))
-    assert frozen_read_or_none(pulse, HardwareConfig(), np.float64) is None
+    for cfg, expected in [
+        (CrossbarConfig(mode="device", mapping="reference", tile_cols=5, nonidealities=(ReadNoise(0.01),)), True),
+        (CrossbarConfig(mode="device", dac=DAC(bits=4, encoding="bit_serial")), True),
+        (CrossbarConfig(mode="device", read_path="per_tile"), False),
+        (CrossbarConfig(mode="device", device="yakopcic_oblea2011"), False),  # nonlinear device
+        (CrossbarConfig(mode="circuit", cell="1S1R"), False),  # selector
+    ]:
+        assert compiled_eligible(Crossbar(W, cfg), False) is expected, cfg
 
 
-def test_frozen_read_noise_has_the_crossbars_distribution():
+def test_compiled_read_noise_has_the_per_tile_distribution():
     # same mean (the noise-free read) and the same per-output standard deviation, over many reads
     rng = np.random.default_rng(0)
     W = rng.uniform(-1, 1, size=(6, 40))
@@ -78,8 +74,8 @@ def test_frozen_read_noise_has_the_crossbars_distribution():
     cfg = CrossbarConfig(mode="device", device="rram_softbounds_gong2018", tile_rows=16, tile_cols=8,
                          nonidealities=(ReadNoise(0.05),))
     X = np.tile(x, (4000, 1))
-    ref = Crossbar(W, cfg, rng=np.random.default_rng(1)).matmul(X)
-    got = FrozenRead(Crossbar(W, cfg, rng=np.random.default_rng(2))).matmul(X)
+    ref = Crossbar(W, cfg.replace(read_path="per_tile"), seed=1).matmul(X)
+    got = Crossbar(W, cfg, seed=2).matmul(X.astype(np.float32))
     clean = Crossbar(W, cfg.replace(nonidealities=())).matmul(x[None, :])[0]
     sd_ref, sd_got = ref.std(axis=0), got.std(axis=0)
     assert np.all(sd_ref > 0)
@@ -95,15 +91,15 @@ def _noisy(**kw):
 
 @pytest.mark.parametrize("batch", [8, 300])  # transposed stacked blocks / block by block
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_noisy_frozen_read_same_seed_bit_identical(batch, dtype):
+def test_noisy_compiled_read_same_seed_bit_identical(batch, dtype):
     rng = np.random.default_rng(0)
     W = rng.uniform(-1, 1, size=(20, 40))
     X = rng.uniform(-1, 1, size=(batch, 40))
     cfg = _noisy(dac=DAC(bits=8), adc=ADC(bits=8))
 
     def reads(seed):
-        fr = FrozenRead(Crossbar(W, cfg, rng=np.random.default_rng(seed)), dtype)
-        return np.stack([fr.matmul(X) for _ in range(6)])
+        xb = Crossbar(W, cfg, seed=seed)
+        return np.stack([xb.matmul(X.astype(dtype)) for _ in range(6)])
 
     a = reads(7)
     assert a.dtype == dtype
@@ -113,17 +109,16 @@ def test_noisy_frozen_read_same_seed_bit_identical(batch, dtype):
 
 
 @pytest.mark.parametrize("batch", [50, 4000])  # transposed stacked blocks / block by block
-def test_noisy_frozen_read_standard_deviation_from_the_conductances(batch):
+def test_noisy_compiled_read_standard_deviation_from_the_conductances(batch):
     # no converters: y_j = (1/s) sum_i x_i (G+_ij - G-_ij) with independent relative noise sigma on
     # every device current, so std(y_j) = sigma / s * sqrt(sum_i x_i^2 (G+_ij^2 + G-_ij^2))
     rng = np.random.default_rng(1)
     W = rng.uniform(-1, 1, size=(6, 40))
     x = rng.uniform(-1, 1, size=40)
     sigma = 0.05
-    xb = Crossbar(W, _noisy(), rng=np.random.default_rng(2))
-    frozen = FrozenRead(xb, np.float64)
+    xb = Crossbar(W, _noisy(), seed=2)
     n = 16000
-    Y = np.concatenate([frozen.matmul(np.tile(x, (batch, 1))) for _ in range(n // batch)])
+    Y = np.concatenate([xb.matmul(np.tile(x, (batch, 1))) for _ in range(n // batch)])
     G = xb.G
     expected = sigma / xb.map.scale * np.sqrt((x * x) @ (G[:, 0::2] ** 2 + G[:, 1::2] ** 2))
     clean = Crossbar(W, _noisy().replace(nonidealities=())).matmul(x[None, :])[0]

@@ -29,7 +29,70 @@ from pathlib import Path
 from neurosim.errors import ParameterError
 from neurosim.params import Checked
 
-__all__ = ["PlainConfig", "dumps"]
+__all__ = ["PlainConfig", "FrozenMapping", "freeze", "thaw", "dumps"]
+
+
+class FrozenMapping(Mapping):
+    """An immutable, hashable mapping: how a frozen configuration holds a table of options.
+
+    Nested dicts become FrozenMappings and lists become tuples (:func:`freeze`); it compares equal
+    to a dict with the same items; :func:`thaw` gives plain dicts and lists back.
+
+    Examples
+    --------
+    >>> m = FrozenMapping({"r_wire": 2.0, "dac": {"bits": 8}})
+    >>> m == {"r_wire": 2.0, "dac": {"bits": 8}}, hash(m) == hash(FrozenMapping(thaw(m)))
+    (True, True)
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data=()):
+        object.__setattr__(self, "_data", {k: freeze(v) for k, v in dict(data).items()})
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __setattr__(self, name, value):
+        raise AttributeError("FrozenMapping is immutable")
+
+    def __reduce__(self):
+        return (FrozenMapping, (thaw(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({thaw(self)!r})"
+
+
+def freeze(value):
+    """``value`` with every dict turned into a :class:`FrozenMapping` and every list into a tuple."""
+    if isinstance(value, FrozenMapping):
+        return value
+    if isinstance(value, Mapping):
+        return FrozenMapping(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value):
+    """The inverse of :func:`freeze`: plain dicts and lists (for TOML and ``to_dict``)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
 
 
 def _scalar(value) -> str:
@@ -152,11 +215,10 @@ class PlainConfig(Checked):
         """
         name, text = "<string>", str(source)
         if isinstance(source, Path) or (text.endswith(".toml") and "\n" not in text):
+            from neurosim.fileio import read_text  # regular files only, bounded size, UTF-8
+
             name = text
-            try:
-                text = Path(source).read_text()
-            except OSError as exc:
-                raise ParameterError(f"{cls.__name__}: cannot read {name}: {exc}") from exc
+            text = read_text(source, owner=cls.__name__)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:  # the message carries "(at line N, column M)"

@@ -8,7 +8,7 @@ converter and activation formulas evaluated by hand in the tests, one step of an
 import numpy as np
 import pytest
 
-from neurosim.analog import AnalogActivation, HardwareConfig, quantize_state, to_analog
+from neurosim.analog import AnalogActivation, HardwareConfig, quantize_state, to_analog, to_digital
 from neurosim.cells import GRU, LSTM, RNN, Elman, IndRNN, Jordan, SecondOrderRNN
 from neurosim.errors import ParameterError
 
@@ -69,7 +69,7 @@ def test_ideal_hardware_reproduces_digital(name):
     assert _structure(a) == _structure(d)
     for p, q in zip(_leaves(a), _leaves(d)):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-9)
-    assert len(analog.crossbars) > 0
+    assert len(analog.ops.crossbars) > 0
 
 
 @pytest.mark.parametrize("name", ["lstm_2layer_bi", "elman_2layer"])
@@ -97,13 +97,18 @@ def test_mapping_of_gates_indrnn_and_second_order():
     lstm = to_analog(LSTM(3, 5, dtype=F64, seed=0))
     lstm(np.zeros((2, 1, 3)))
     # the four gate matrices side by side: one (4H, I) and one (4H, H) crossbar per layer-direction
-    assert set(lstm.crossbars) == {"weight_ih_l0", "weight_hh_l0"}
+    assert set(lstm.ops.crossbars) == {"weight_ih_l0", "weight_hh_l0"}
+    assert lstm.ops.crossbars["weight_ih_l0"].weights.shape == (20, 3)
     ind = to_analog(IndRNN(3, 5, dtype=F64, seed=0))
     ind(np.zeros((2, 1, 3)))
-    assert ind._programmed["weight_hh_l0"][1].shape == (5, 5)  # diag(u) on an H x H array
+    u = ind.params["weight_hh_l0"]
+    # diag(u) on an H x H array
+    np.testing.assert_allclose(ind.ops.crossbars["weight_hh_l0"].weights, np.diag(u), atol=1e-12)
     so = to_analog(SecondOrderRNN(3, 4, dtype=F64, seed=0))
     so(np.zeros((2, 1, 3)))
-    assert so._programmed["weight_l0"][1].shape == (4, 12)  # W_ijk reshaped to (H, H*K)
+    W = so.params["weight_l0"]
+    # W_ijk reshaped to (H, H*K): column j*K + k holds W_ijk
+    np.testing.assert_allclose(so.ops.crossbars["weight_l0"].weights, W.reshape(4, 12), atol=1e-12)
 
 
 def test_reprogrammed_after_load_state_dict():
@@ -114,8 +119,8 @@ def test_reprogrammed_after_load_state_dict():
     other = RNN(2, 3, dtype=F64, seed=9)
     analog.load_state_dict(other.state_dict())
     np.testing.assert_allclose(analog(x)[0], other(x)[0], atol=1e-9)
-    np.testing.assert_allclose(analog.digital()(x)[0], other(x)[0], atol=0)
-    assert type(analog.digital()) is RNN
+    np.testing.assert_allclose(to_digital(analog)(x)[0], other(x)[0], atol=0)
+    assert type(to_digital(analog)) is RNN and to_digital(analog).ops is cell.ops
 
 
 # ------------------------------------------------------------------------------ converters by hand
@@ -243,7 +248,7 @@ def test_to_analog_bad_input():
         to_analog(RNN(2, 2), {"read_mode": "ideal"})
     analog = to_analog(RNN(2, 3, seed=0))
     with pytest.raises(ParameterError, match="RNN: input must have shape"):
-        analog(np.zeros((4, 1, 5)))
+        analog(np.zeros((4, 1, 5), np.float32))
 
 
 # ------------------------------------------------------------------------------ device / array non-idealities
@@ -309,8 +314,10 @@ def test_pure_step_functions_run_on_the_crossbars_too():
     x_t = np.random.default_rng(0).uniform(-1, 1, size=(2, 3))
     state = (np.full((2, 4), 0.3), np.full((2, 4), -0.2))
     ideal = to_analog(cell)
-    for p, q in zip(ideal.step(x_t, state), cell.step(x_t, state)):
-        np.testing.assert_allclose(p, q, atol=1e-12)
-    h_a, _ = analog.step(x_t, state)
-    assert np.abs(h_a - cell.step(x_t, state)[0]).max() > 1e-4  # the 5-bit DAC acts in the step too
-    assert "weight_ih_l0" in analog.crossbars
+    p = cell.direction_params(0, 0)
+    (h_i, (h_i2, c_i)), (h_d, (_, c_d)) = ideal.step(p, x_t, state), cell.step(p, x_t, state)
+    np.testing.assert_allclose(h_i, h_d, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c_i, c_d, rtol=0, atol=1e-12)
+    h_a, _ = analog.step(p, x_t, state)
+    assert np.abs(h_a - h_d).max() > 1e-4  # the 5-bit DAC acts in the step too
+    assert "weight_ih_l0" in analog.ops.crossbars

@@ -35,7 +35,7 @@ def all_cells(**kw):
         (lambda: LSTM(3, 4, proj_size=-1), "LSTM: proj_size must be an integer >= 0, got -1"),
         (lambda: GRU(3, 4, batch_first="yes"), "GRU: batch_first must be a bool, got 'yes'"),
         (lambda: RNN(3, 4, dtype=np.int32), "RNN: dtype must be float32, float64 or None"),
-        (lambda: RNN(3, 4, seed=-1), "RNN: seed must be an integer >= 0, a numpy.random.Generator or None, got -1"),
+        (lambda: RNN(3, 4, seed=-1), "RNN: seed must be an integer >= 0, a numpy.random.SeedSequence, a numpy.random.Generator or None, got -1"),
         (lambda: RNN(3, 4, device="cuda"), "RNN: device must be None or 'cpu', got 'cuda'"),
         (lambda: IndRNN(3, 4, recurrent_max_abs=0), "IndRNN: recurrent_max_abs must be a real number > 0 or None, got 0"),
         (lambda: Elman(3, 4, 0), "Elman: output_size must be an integer >= 1, got 0"),
@@ -59,14 +59,14 @@ def test_parameter_error_is_value_error():
 @pytest.mark.parametrize("net", all_cells(seed=0), ids=lambda n: type(n).__name__)
 def test_bad_input_rank_feature_size_and_values(net):
     with pytest.raises(ParameterError, match=re.escape(f"{type(net).__name__}: input must have 2 or 3 dimensions, got 1 (shape (3,))")):
-        net(np.ones(3))
+        net(np.ones(3, np.float32))
     with pytest.raises(ParameterError, match="input must have 2 or 3 dimensions, got 4"):
-        net(np.ones((2, 2, 2, 3)))
+        net(np.ones((2, 2, 2, 3), np.float32))
     with pytest.raises(ParameterError, match=re.escape("input must have shape (time, batch, 3), got (5, 2, 4)")):
-        net(np.ones((5, 2, 4)))
+        net(np.ones((5, 2, 4), np.float32))
     with pytest.raises(ParameterError, match=re.escape("input must have shape (time, 3), got (5, 4)")):
-        net(np.ones((5, 4)))
-    x = np.ones((5, 2, 3))
+        net(np.ones((5, 4), np.float32))
+    x = np.ones((5, 2, 3), np.float32)
     x[2, 1, 0] = np.nan
     with pytest.raises(ParameterError, match="input must be finite, got 1 NaN or inf"):
         net(x)
@@ -74,7 +74,7 @@ def test_bad_input_rank_feature_size_and_values(net):
     with pytest.raises(ParameterError, match="input must be finite"):
         net(x)
     with pytest.raises(ParameterError, match="at least one time step"):
-        net(np.ones((0, 2, 3)))
+        net(np.ones((0, 2, 3), np.float32))
     with pytest.raises(ParameterError, match="input must be a numeric array"):
         net([["a", "b", "c"]])
 
@@ -82,23 +82,34 @@ def test_bad_input_rank_feature_size_and_values(net):
 def test_batch_first_named_in_shape_message():
     net = GRU(3, 4, batch_first=True, seed=0)
     with pytest.raises(ParameterError, match=re.escape("GRU: input must have shape (batch, time, 3), got (2, 5, 7)")):
-        net(np.ones((2, 5, 7)))
+        net(np.ones((2, 5, 7), np.float32))
 
 
-def test_large_float64_input_overflowing_float32_is_refused():
+def test_input_of_another_dtype_is_refused_as_in_pytorch():
+    net = RNN(3, 4, seed=0)
+    msg = "RNN: input must have the cell's dtype float32, got {}"
+    for bad in (np.ones((2, 1, 3)), np.ones((2, 1, 3), complex), np.ones((2, 1, 3), bool), np.ones((2, 1, 3), np.int64)):
+        with pytest.raises(ParameterError, match=re.escape(msg.format(bad.dtype.name))):
+            net(bad)
+    with pytest.raises(ParameterError, match="RNN: h_0 must have the cell's dtype float32, got float64"):
+        net(np.ones((2, 1, 3), np.float32), np.zeros((1, 1, 4)))
+    # Python numbers and lists are converted; beyond float32's range they become inf and are refused
+    assert net([[1.0, 2.0, 3.0]])[0].dtype == np.float32
     with pytest.raises(ParameterError, match="input must be finite"):
-        RNN(3, 4, seed=0)(np.full((2, 1, 3), 1e300))
+        net([[1e300, 0.0, 0.0]])
+    with pytest.raises(ParameterError, match="input must be a numeric array"):
+        net([[1j, 0.0, 0.0]])
 
 
 def test_bad_initial_states():
     lstm = LSTM(3, 4, num_layers=2, bidirectional=True, seed=0)
-    x = np.ones((5, 2, 3))
-    good = np.zeros((4, 2, 4))
+    x = np.ones((5, 2, 3), np.float32)
+    good = np.zeros((4, 2, 4), np.float32)
     with pytest.raises(ParameterError, match=re.escape(
             "LSTM: h_0 must have shape (4, 2, 4) (num_layers*num_directions, batch, features), got (2, 2, 4)")):
-        lstm(x, (np.zeros((2, 2, 4)), good))
+        lstm(x, (np.zeros((2, 2, 4), np.float32), good))
     with pytest.raises(ParameterError, match=re.escape("LSTM: c_0 must have shape (4, 2, 4) (num_layers*num_directions, batch, features), got (4, 3, 4)")):
-        lstm(x, (good, np.zeros((4, 3, 4))))
+        lstm(x, (good, np.zeros((4, 3, 4), np.float32)))
     with pytest.raises(ParameterError, match="LSTM: hx must be a tuple \\(h_0, c_0\\) or None"):
         lstm(x, good)
     bad = good.copy()
@@ -107,10 +118,10 @@ def test_bad_initial_states():
         lstm(x, (good, bad))
     gru = GRU(3, 4, seed=0)
     with pytest.raises(ParameterError, match=re.escape("GRU: h_0 must have shape (1, 4) (num_layers*num_directions, features), got (1, 1, 4)")):
-        gru(np.ones((5, 3)), np.zeros((1, 1, 4)))  # unbatched input needs a 2-D state
+        gru(np.ones((5, 3), np.float32), np.zeros((1, 1, 4), np.float32))  # unbatched input needs a 2-D state
     jordan = Jordan(3, 4, 2, seed=0)
     with pytest.raises(ParameterError, match=re.escape("Jordan: y_0 must have shape (1, 5, 2) (num_layers*num_directions, batch, features), got (1, 2, 4)")):
-        jordan(np.ones((4, 5, 3)), np.zeros((1, 2, 4)))
+        jordan(np.ones((4, 5, 3), np.float32), np.zeros((1, 2, 4), np.float32))
 
 
 @pytest.mark.parametrize("net", all_cells(seed=0), ids=lambda n: type(n).__name__)
@@ -118,7 +129,7 @@ def test_nan_or_inf_weight_is_refused(net):
     key = next(iter(net.params))
     net.params[key].flat[0] = np.inf
     with pytest.raises(ParameterError, match=re.escape(f"{type(net).__name__}: parameter '{key}' must be finite")):
-        net(np.ones((2, 1, 3)))
+        net(np.ones((2, 1, 3), np.float32))
 
 
 def test_inputs_and_states_not_modified(rng):
@@ -192,7 +203,7 @@ def test_state_dict_is_a_copy_and_params_are_live():
     assert np.any(net.params["weight_ih_l0"] != 0)
     net.params["weight_ih_l0"][:] = 0
     net.params["weight_hh_l0"][:] = 0
-    out, _ = net(np.ones((3, 1, 3)))
+    out, _ = net(np.ones((3, 1, 3), np.float32))
     b = net.params["bias_ih_l0"] + net.params["bias_hh_l0"]
     np.testing.assert_allclose(out[0, 0], np.tanh(b), rtol=1e-6)
 
@@ -202,7 +213,7 @@ def test_save_load_roundtrip(net, tmp_path, rng):
     path = tmp_path / "w.npz"
     net.save(path)
     other = type(net)(*_args(net), num_layers=2, bidirectional=True, seed=99)
-    x = rng.standard_normal((5, 2, 3))
+    x = rng.standard_normal((5, 2, 3)).astype(np.float32)
     assert not np.array_equal(_first(other(x)), _first(net(x)))
     other.load(path)
     assert np.array_equal(_first(other(x)), _first(net(x)))
@@ -268,10 +279,10 @@ def test_init_ranges_follow_pytorch():
 def test_dtype_handling():
     net = RNN(3, 4, seed=0)
     assert net.dtype == np.float32
-    out, h = net(np.ones((2, 1, 3), dtype=np.float64))
+    out, h = net(np.ones((2, 1, 3), dtype=np.float32))
     assert out.dtype == np.float32 and h.dtype == np.float32
     net64 = LSTM(3, 4, dtype="float64", seed=0)
-    assert net64(np.ones((2, 1, 3), dtype=np.float32))[0].dtype == np.float64
+    assert net64(np.ones((2, 1, 3)))[0].dtype == np.float64
     assert all(v.dtype == np.float64 for v in net64.params.values())
     assert "dtype=float64" in repr(net64)
     # the seed draws the same values whatever the dtype

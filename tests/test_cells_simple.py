@@ -222,18 +222,20 @@ def test_pure_step_functions_match_loop_and_are_pure(rng):
         s_copy = s.copy()
         p = net.direction_params(0, 0)
         if step is elman_step or step is jordan_step:
-            got = step(p, x, s, net.hidden_activation, net.output_activation)
+            y_t, state = step(p, x, (s,), hidden_activation=net.hidden_activation, output_activation=net.output_activation)
         elif step is indrnn_step:
-            got = step(p, x, s, net.nonlinearity, net.recurrent_max_abs)
+            y_t, state = step(p, x, (s,), nonlinearity=net.nonlinearity, recurrent_max_abs=net.recurrent_max_abs)
         else:
-            got = step(p, x, s, net.nonlinearity)
+            y_t, state = step(p, x, (s,), nonlinearity=net.nonlinearity)
         o, new, e = ref(net)(net.state_dict(), 0, 0, x, s)
-        if two_outputs:
-            np.testing.assert_allclose(got[0], o, rtol=0, atol=1e-13)
-            np.testing.assert_allclose(got[1], e, rtol=0, atol=1e-13)
+        if two_outputs:  # y_t = (y_t, h_t); the state is (h_t,) for Elman, (y_t,) for Jordan
+            np.testing.assert_allclose(y_t[0], o, rtol=0, atol=1e-13)
+            np.testing.assert_allclose(y_t[1], e, rtol=0, atol=1e-13)
+            np.testing.assert_allclose(state[0], new, rtol=0, atol=1e-13)
         else:
-            np.testing.assert_allclose(got, new, rtol=0, atol=1e-13)
+            np.testing.assert_allclose(y_t, new, rtol=0, atol=1e-13)
+            np.testing.assert_array_equal(state[0], y_t)
         assert np.array_equal(s, s_copy)
-        # the cell's own step uses the same function
-        got2 = net.step(x, s)
-        np.testing.assert_array_equal(got2[0] if two_outputs else got2, got[0] if two_outputs else got)
+        # the cell's own step is the same function, with the same signature for every cell
+        y2, state2 = net.step(p, x, (s,))
+        np.testing.assert_array_equal(state2[0], state[0])

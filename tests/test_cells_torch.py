@@ -150,13 +150,15 @@ def test_pure_step_functions_match_torch_cells(dtype, rng):
         h_before, c_before = h.copy(), c.copy()
         with torch.no_grad():
             if step is cells.lstm_step:
-                got = step(p, x, (h, c))
+                y_t, got = step(p, x, (h, c))
                 want = ref(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))
                 diff = max(np.abs(g - w.numpy()).max() for g, w in zip(got, want))
+                assert y_t is got[0]
             else:
-                got = step(p, x, h)
+                y_t, (got,) = step(p, x, (h,))
                 want = ref(torch.from_numpy(x), torch.from_numpy(h))
                 diff = np.abs(got - want.numpy()).max()
+                assert y_t is got
         assert diff <= TOL[dtype]
         # pure: no argument modified
         assert np.array_equal(h, h_before) and np.array_equal(c, c_before)
@@ -174,11 +176,12 @@ def test_cell_step_equals_sequence_run(kind, rng):
     for layer in range(2):
         outs = []
         for d in range(2):
-            state = (np.zeros((2, 4)), np.zeros((2, 4))) if kind == "lstm" else np.zeros((2, 4))
+            state = net.initial_state(2)
+            assert len(state) == len(net.state_names)
+            p = net.direction_params(layer, d)
             seq = np.zeros((7, 2, 4))
             for t in (range(6, -1, -1) if d else range(7)):
-                state = net.step(layer_in[t], state, layer, d)
-                seq[t] = state[0] if kind == "lstm" else state
+                seq[t], state = net.step(p, layer_in[t], state)
             outs.append(seq)
         layer_in = np.concatenate(outs, axis=-1)
     np.testing.assert_allclose(layer_in, out, rtol=0, atol=1e-13)
@@ -227,6 +230,6 @@ def test_lstm_with_projection_matches_torch(num_layers, bidirectional, batch_fir
         cell = torch.nn.LSTM(4, 6, proj_size=3, dtype=TORCH_DTYPE[dtype])
         cell.load_state_dict({g + "_l0": torch.from_numpy(a) for g, a in p.items()})
         x1 = np.ascontiguousarray(x[:, 0] if batch_first else x[0])
-        h1, c1 = cells.lstm_step(p, x1, (hx[0][0], hx[1][0]))
+        _, (h1, c1) = cells.lstm_step(p, x1, (hx[0][0], hx[1][0]))
         _, (th, tc) = cell(torch.from_numpy(x1[None]), (torch.from_numpy(hx[0][:1]), torch.from_numpy(hx[1][:1])))
     assert max(np.abs(h1 - th[0].numpy()).max(), np.abs(c1 - tc[0].numpy()).max()) <= TOL[dtype]

@@ -39,13 +39,13 @@ def test_per_step_errors_and_metric_recomputed_independently():
     out_a, h_a = to_analog(cell, hw)(x)
     out_d, h_d = cell(x)
     diff = out_a - out_d  # last layer; the hidden error covers both layers (checked on the last layer)
-    np.testing.assert_allclose(res.layer_step_rmse["_l1"], np.sqrt(np.mean(diff**2, axis=(1, 2))), rtol=1e-12)
+    np.testing.assert_allclose(res.layer_step_rmse["l1"], np.sqrt(np.mean(diff**2, axis=(1, 2))), rtol=1e-12)
     pa, pd = readout.predict(out_a), readout.predict(out_d)
     np.testing.assert_allclose(res.step_output_rmse, np.sqrt(np.mean((pa - pd) ** 2, axis=(1, 2))), rtol=1e-12)
     np.testing.assert_allclose(res.step_output_max, np.max(np.abs(pa - pd), axis=(1, 2)), rtol=1e-12)
     nr = np.sqrt(np.mean((pa - y) ** 2)) / np.std(y)
     assert res.metric["analog"] == pytest.approx(nr, rel=1e-12)
-    assert set(res.layer_step_rmse) == {"_l0", "_l1"}
+    assert set(res.layer_step_rmse) == {"l0", "l1"}
     assert set(res.read_error["weight_hh_l0"]) == {"r", "z", "n"}
     assert res.step_hidden_rmse.min() > 0
 

@@ -1,9 +1,10 @@
 r"""``to_analog``: the same cell, with its matrix products read from crossbars.
 
-A cell's equations call three hooks (:mod:`neurosim.cells`): ``matmul``, ``scale`` and
-``activation``. The analog cell is a subclass of the digital cell's own class that overrides
-exactly these hooks, so every equation, shape check, stacking and direction logic is the digital
-cell's code, unchanged.
+A cell's equations call four hooks (:mod:`neurosim.cells.ops`): ``matmul``, ``scale``,
+``bilinear`` and ``activation``, and every cell delegates them to its ``ops`` object. The analog
+cell is the digital cell itself (same class, a copy of its parameters) whose ``ops`` is an
+:class:`AnalogOps`: every equation, shape check, stacking and direction logic is the digital
+cell's code, unchanged, and the analog cell pickles like any cell.
 
 How each weight reaches the hardware
 ------------------------------------
@@ -16,31 +17,44 @@ How each weight reaches the hardware
   crossbar; the off-diagonal cells hold weight 0 (both devices of a pair at the same conductance),
   so in ``device``/``circuit`` mode they contribute their real noise, leakage and sneak currents.
 * Second-order tensor :math:`W_{ijk}`: reshaped to ``(H, H*K)`` and programmed as one crossbar;
-  the periphery forms the outer product :math:`h_{t-1} \otimes x_t` (``H*K`` products) and drives
-  the rows with it, so one read gives every :math:`\sum_{jk} W_{ijk} h_j x_k`.
+  the periphery forms the outer product :math:`h_{t-1} \otimes x_t` (``H*K`` products) of the
+  stored state and the input and drives the rows with it, so one read gives every
+  :math:`\sum_{jk} W_{ijk} h_j x_k`.
 * Biases, the element-wise gate products (LSTM :math:`f \odot c`, GRU :math:`r \odot n`) and
   the sum of partial tile results are digital periphery (exact).
-* Activations go through :class:`~neurosim.analog.AnalogActivation`; stored states pass through
-  the state storage (``HardwareConfig.state_bits``) where a crossbar reads them.
+* Activations go through :class:`~neurosim.analog.AnalogActivation`.
+
+What drives each crossbar comes from the cell's own declaration (:meth:`RecurrentBase.weight_info`):
+a weight driven by the network's external input (layer 0 ``input``) has the DAC full scale
+``input_range``; every value the network computed (states, fed-back outputs, the previous layer's
+output) is a stored state: it passes through the state storage (``HardwareConfig.state_bits``)
+and has the DAC full scale ``state_range``; products of a state and an input have the product of
+the two ranges.
+
+Parameter updates
+-----------------
+The crossbars follow the cell's parameters automatically. At the start of every call (and of every
+``step`` made from outside a call) each crossbar compares, at its first read, the weights it holds
+with the live parameter, so an update in place (``params[k] *= 0.5``, an optimizer step) and an
+assignment (``params[k] = W``, ``load_state_dict``) are both seen, and only the crossbars whose
+weights changed are reprogrammed (:meth:`~neurosim.crossbar.Crossbar.program`: the same devices,
+variability and faults, a new programming draw). There is no other way weights reach the hardware.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
 from neurosim.analog.hardware import HardwareConfig
-from neurosim.cells.base import RecurrentBase
+from neurosim.cells.base import RecurrentBase, WeightInfo
+from neurosim.cells.ops import DIGITAL
 from neurosim.errors import ParameterError
 
-__all__ = ["to_analog", "AnalogCell", "quantize_state"]
-
-_SMALL = 1 << 14  # weights up to this many entries are compared by value when the array object changes
-_LAYER = re.compile(r"_l(\d+)")
+__all__ = ["to_analog", "to_digital", "is_analog", "AnalogOps", "quantize_state"]
 
 
 def quantize_state(x: np.ndarray, bits: int | None, full_scale: float) -> np.ndarray:
@@ -78,144 +92,141 @@ def quantize_state(x: np.ndarray, bits: int | None, full_scale: float) -> np.nda
     return q.astype(x.dtype, copy=False)
 
 
-class AnalogCell:
-    """Mixin placed before a digital cell class: crossbar reads instead of exact matrix products.
+class AnalogOps:
+    """Crossbar arithmetic behind a cell's hooks (the ``ops`` of an analog cell).
 
-    Not instantiated directly: :func:`to_analog` builds ``type("AnalogLSTM", (AnalogCell, LSTM))``.
+    Built by :func:`to_analog`; one crossbar per weight of the cell, created at first use.
+
+    Parameters
+    ----------
+    hardware : HardwareConfig
+    weights : dict of str to WeightInfo
+        The cell's :meth:`~neurosim.cells.base.RecurrentBase.weight_info`.
 
     Attributes
     ----------
     hardware : HardwareConfig
         The configuration it was built with.
     crossbars : OrderedDict of str to Crossbar
-        One crossbar per weight, keyed by the weight's ``state_dict`` name (built on first use).
+        One crossbar per weight, keyed by the weight's ``state_dict`` name.
+    programmings : dict of str to int
+        How many times each crossbar was programmed (1 when built, +1 per reprogramming).
+    probe : callable or None
+        ``probe(name, W, X_read, Y)`` after every read (diagnostics, e.g. :func:`neurosim.study.compare`);
+        ``W`` the matrix the crossbar holds, ``X_read`` the inputs as the DAC received them.
+        Not pickled.
     """
 
-    hardware: HardwareConfig
-    _DIGITAL_CLASS: type
-
-    # --------------------------------------------------------------------------------- set-up
-    def _init_analog(self, hardware: HardwareConfig) -> None:
+    def __init__(self, hardware: HardwareConfig, weights: dict[str, WeightInfo]):
         self.hardware = hardware
+        self.weights = dict(weights)
         self.crossbars: OrderedDict[str, Any] = OrderedDict()
-        self._programmed: dict[str, tuple] = {}
+        self.programmings: dict[str, int] = {}
+        self.probe = None
         self._act = hardware.activation_impl()
-        self._probe = None  # callable(name, W_effective, X_read, Y) used by neurosim.study for diagnostics
-        self._step_index: dict[str, int] = {}
-        self._diag: dict[str, tuple] = {}
-        self._frozen: dict[str, Any] = {}
+        self._held: dict[str, np.ndarray] = {}  # name -> the parameter values the crossbar holds
+        self._checked: dict[str, Any] = {}  # name -> parameter object compared with the crossbar in this call
+        self._reads: dict[str, int] = {}  # name -> reads since the call began (read times with step_time)
 
-    def program(self) -> "AnalogCell":
-        """(Re)program every crossbar from the current parameters (otherwise done lazily at first use).
+    # ------------------------------------------------------------------------ parameters -> crossbars
+    def begin(self, cell) -> None:
+        """Start of a call: every crossbar checks its weights again at its next read; times restart."""
+        self._checked.clear()
+        self._reads.clear()
 
-        Call after changing parameters in place; :meth:`load_state_dict` reprograms by itself.
+    def _info(self, name: str) -> WeightInfo:
+        try:
+            return self.weights[name]
+        except KeyError:
+            raise ParameterError(
+                f"analog: the cell does not declare what drives weight {name!r} (declared: {sorted(self.weights)}); "
+                "list its generic name in the cell class's _drives table"
+            ) from None
 
-        Returns
-        -------
-        AnalogCell
-            ``self``.
-        """
-        self.crossbars.clear()
-        self._programmed.clear()
-        self._frozen.clear()
-        return self
+    def _crossbar(self, name: str, param: np.ndarray, matrix=None):
+        """The crossbar holding ``param`` (``matrix(param)`` is what is programmed), synchronised."""
+        if self._checked.get(name) is param:
+            return self.crossbars[name]
+        held = self._held.get(name)
+        if held is None or held.shape != param.shape or not np.array_equal(held, param):
+            W = np.asarray(param if matrix is None else matrix(param), dtype=np.float64)
+            xb = self.crossbars.get(name)
+            if xb is not None and xb.n_out == W.shape[0] and xb.n_in == W.shape[1]:
+                xb.program(W)
+            else:
+                from neurosim.crossbar import Crossbar  # lower layer, imported late to keep import time small
 
-    def load_state_dict(self, state_dict, strict: bool = True):
-        """As the digital cell's, then forget the programmed crossbars (they are rebuilt on use)."""
-        result = super().load_state_dict(state_dict, strict=strict)
-        self.program()
-        return result
-
-    def digital(self) -> RecurrentBase:
-        """The digital twin: a digital cell with a copy of this cell's parameters."""
-        twin = copy.copy(self)
-        twin.__class__ = self._DIGITAL_CLASS
-        for attr in ("hardware", "crossbars", "_programmed", "_act", "_probe", "_step_index", "_diag", "_frozen"):
-            twin.__dict__.pop(attr, None)
-        twin.params = OrderedDict((k, v.copy()) for k, v in self.params.items())
-        return twin
-
-    def _crossbar(self, name: str, W: np.ndarray):
-        """The crossbar holding ``W`` (programmed on first use or when ``W`` changed)."""
-        from neurosim.crossbar import Crossbar  # lower layer, imported late to keep import time small
-
-        key = (W.__array_interface__["data"][0], W.shape, W.strides)
-        entry = self._programmed.get(name)
-        if entry is not None:
-            if entry[0] == key:
-                return self.crossbars[name]
-            if entry[1] is not None and entry[1].shape == W.shape and np.array_equal(entry[1], W):
-                self._programmed[name] = (key, entry[1])
-                return self.crossbars[name]
-        cfg = self.hardware.crossbar_config(name)
-        self.crossbars[name] = Crossbar(np.asarray(W, dtype=np.float64), cfg, seed=self.hardware.crossbar_seed(name))
-        self._programmed[name] = (key, W.copy() if W.size <= _SMALL else None)
-        self._step_index[name] = 0
+                self.crossbars[name] = Crossbar(W, self.hardware.crossbar_config(name, self._info(name)),
+                                                seed=self.hardware.crossbar_seed(name))
+            self.programmings[name] = self.programmings.get(name, 0) + 1
+            self._held[name] = np.array(param, dtype=param.dtype, copy=True)
+        self._checked[name] = param
         return self.crossbars[name]
 
-    # ----------------------------------------------------------------------------------- hooks
-    def _stores_quantized(self, name: str) -> bool:
-        """Whether the input of ``name`` is a stored state that the state ADC quantizes."""
+    def _stored(self, x: np.ndarray) -> np.ndarray:
         hw = self.hardware
-        return hw.state_bits is not None and not hw.reads_external_input(name) and not name.startswith("weight_l")
+        return quantize_state(x, hw.state_bits, hw.state_range)
 
-    def _read_input(self, name: str, X: np.ndarray) -> np.ndarray:
-        if self._stores_quantized(name):
-            return quantize_state(X, self.hardware.state_bits, self.hardware.state_range)
-        return X
+    def _driven(self, info: WeightInfo, X: np.ndarray) -> np.ndarray:
+        """The rows' values as the DAC receives them (stored states pass through the state storage)."""
+        return X if info.reads_external_input else self._stored(X)
 
-    def _read(self, name: str, W: np.ndarray, X: np.ndarray) -> np.ndarray:
-        xb = self._crossbar(name, W)
-        Xr = self._read_input(name, X)
-        flat = Xr.reshape(-1, Xr.shape[-1])
+    # ------------------------------------------------------------------------------------ reads
+    def _read(self, name: str, xb, W, X: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         hw = self.hardware
-        if hw.step_time is not None and Xr.ndim > 2:
+        n_out = xb.n_out
+        if hw.step_time is None and self.probe is None and out is not None and X.ndim == 2 \
+                and out.flags.c_contiguous and out.dtype == X.dtype:
+            return xb.matmul(X, out=out)  # the per-step recurrent read: straight into the cell's buffer
+        if hw.step_time is not None and X.ndim == 3:
             # an input projection of a whole sequence: each step is read at its own time
-            Y = np.stack([self._read_at(name, xb, Xr[t]) for t in range(Xr.shape[0])])
-        elif hw.step_time is not None:
-            Y = self._read_at(name, xb, flat)
+            Y = np.stack([xb.matmul(X[t], t=self._next_time(name)) for t in range(X.shape[0])])
         else:
-            Y = xb.matmul(flat)
-        Y = np.asarray(Y).reshape(X.shape[:-1] + (W.shape[0],))
-        if self._probe is not None:
-            self._probe(name, W, Xr, Y)
-        return Y
-
-    def _read_at(self, name: str, xb, X2: np.ndarray) -> np.ndarray:
-        """Read number k of this crossbar in the sequence happens at ``t_start + k * step_time``."""
-        k = self._step_index[name]
-        self._step_index[name] = k + 1
-        t = self.hardware.t_start + k * self.hardware.step_time
-        return xb.matmul(X2, t=t)
-
-    def matmul(self, name: str, W: np.ndarray, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """``X @ W.T`` read from the crossbar holding ``W`` (same contract as the digital hook)."""
-        if (out is not None and X.ndim == 2 and self._probe is None and self.hardware.step_time is None
-                and out.flags.c_contiguous and out.dtype == X.dtype and not self._stores_quantized(name)):
-            # the per-step recurrent read: straight into the cell's buffer
-            return self._crossbar(name, W).matmul(X, out=out)
-        Y = self._read(name, W, X)
+            t = None if hw.step_time is None else self._next_time(name)
+            Y = xb.matmul(X.reshape(-1, X.shape[-1]), t=t)
+        Y = Y.reshape(X.shape[:-1] + (n_out,))
+        if self.probe is not None:
+            self.probe(name, W, X, Y)
         if out is None:
-            return Y.astype(self.dtype, copy=False)
+            return Y.astype(X.dtype, copy=False)
         out[...] = Y
         return out
 
+    def _next_time(self, name: str) -> float:
+        """Read number k of a crossbar in a call happens at ``t_start + k * step_time`` after programming."""
+        k = self._reads.get(name, 0)
+        self._reads[name] = k + 1
+        return self.hardware.t_start + k * self.hardware.step_time
+
+    # ------------------------------------------------------------------------------------ hooks
+    def matmul(self, name: str, W: np.ndarray, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``X @ W.T`` read from the crossbar holding ``W`` (the contract of the digital hook)."""
+        info = self._info(name)
+        xb = self._crossbar(name, W)
+        return self._read(name, xb, W, self._driven(info, X), out)
+
     def scale(self, name: str, u: np.ndarray, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``u * X`` read from a crossbar holding ``diag(u)`` (IndRNN's recurrent weight)."""
-        D = self._diag.get(name)
-        if D is None or D[0].shape != u.shape or not np.array_equal(D[0], u):
-            D = self._diag[name] = (u.copy(), np.diag(u))  # same array object -> no reprogramming
-        return self.matmul(name, D[1], X, out=out)
+        info = self._info(name)
+        xb = self._crossbar(name, u, np.diag)
+        return self._read(name, xb, np.diag(u) if self.probe is not None else None, self._driven(info, X), out)
+
+    def bilinear(self, name: str, W: np.ndarray, h: np.ndarray, x: np.ndarray, out: np.ndarray | None = None):
+        r""":math:`\sum_{jk} W_{ijk} h_j x_k` from a crossbar holding ``W`` as ``(out, n_h n_x)``,
+        its rows driven by the products of the stored state ``h`` and the input ``x``."""
+        info = self._info(name)
+        flat = lambda w: w.reshape(w.shape[0], -1)  # noqa: E731 - the programmed matrix of the tensor
+        xb = self._crossbar(name, W, flat)
+        hq = self._stored(h)
+        xq = x if info.layer == 0 else self._stored(x)
+        hx = (hq[:, :, None] * xq[:, None, :]).reshape(h.shape[0], -1)
+        return self._read(name, xb, flat(W), hx, out)
 
     def activation(self, kind: str, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The periphery's transfer curve for ``kind`` (see :class:`~neurosim.analog.AnalogActivation`)."""
         return self._act(kind, x, out)
 
-    def _forward(self, input, hx):
-        self._step_index = {k: 0 for k in self._step_index}  # every sequence starts at t_start
-        return super()._forward(input, hx)
-
-    # --------------------------------------------------------------------------------- costs
+    # ------------------------------------------------------------------------------------ costs
     def cost(self) -> dict:
         """Energy (J), latency (s) and area (m^2) summed over every crossbar, and per crossbar.
 
@@ -225,7 +236,7 @@ class AnalogCell:
             ``{"total": {...}, "per_crossbar": {name: {...}}}`` with the crossbars' counters
             (``neurosim.crossbar.Cost.to_dict``); latency is the serial sum of read times.
         """
-        per = {name: _cost_of(xb).to_dict() for name, xb in self.crossbars.items()}
+        per = {name: xb.cost().to_dict() for name, xb in self.crossbars.items()}
         total: dict[str, float] = {}
         for d in per.values():
             for k, v in d.items():
@@ -235,51 +246,74 @@ class AnalogCell:
     def reset_cost(self) -> None:
         """Zero the counters of every crossbar (areas stay), e.g. to count one sequence's reads only."""
         for xb in self.crossbars.values():
-            _cost_of(xb).reset()
+            xb.reset_cost()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["probe"] = None  # a diagnostic callback, often a closure
+        state["_checked"] = {}  # identities mean nothing in another process
+        return state
 
     def __repr__(self) -> str:
-        return f"{super().__repr__()} on {self.hardware.read_mode!r} crossbars"
+        return f"AnalogOps({self.hardware.read_mode!r}, crossbars={list(self.crossbars)})"
 
 
-def _cost_of(xb):
-    """The crossbar's live :class:`~neurosim.crossbar.Cost` (a method or an attribute)."""
-    cost = xb.cost
-    return cost() if callable(cost) else cost
+def is_analog(cell: RecurrentBase) -> bool:
+    """Whether ``cell`` runs on crossbars (its ``ops`` is an :class:`AnalogOps`)."""
+    return isinstance(getattr(cell, "ops", None), AnalogOps)
 
 
-_CLASSES: dict[type, type] = {}
+def _copy_cell(cell: RecurrentBase) -> RecurrentBase:
+    twin = copy.copy(cell)
+    twin.params = OrderedDict((k, v.copy()) for k, v in cell.params.items())
+    return twin
 
 
-def _analog_class(cls: type) -> type:
-    if cls not in _CLASSES:
-        _CLASSES[cls] = type("Analog" + cls.__name__, (AnalogCell, cls), {"_DIGITAL_CLASS": cls, "__module__": __name__})
-    return _CLASSES[cls]
+def to_digital(cell: RecurrentBase) -> RecurrentBase:
+    """The digital twin of a cell: same class, a copy of its parameters, exact arithmetic.
+
+    Parameters
+    ----------
+    cell : RecurrentBase
+        An analog or digital cell.
+
+    Returns
+    -------
+    RecurrentBase
+    """
+    if not isinstance(cell, RecurrentBase):
+        raise ParameterError(f"to_digital: cell must be a neurosim.cells cell, got {type(cell).__name__}")
+    twin = _copy_cell(cell)
+    twin.ops = DIGITAL
+    return twin
 
 
 def to_analog(cell: RecurrentBase, hardware: HardwareConfig | None = None) -> RecurrentBase:
-    r"""The analog twin of a digital cell: identical call and return values, crossbar arithmetic.
+    r"""The analog twin of a cell: identical call and return values, crossbar arithmetic.
 
     .. math::
 
         W x \;\longrightarrow\; \mathrm{ADC}\big(G_{prog}\,\mathrm{DAC}(x)\big)
         \quad\text{for every weight matrix of every layer and direction}
 
-    The returned object is an instance of a subclass of ``type(cell)`` (``isinstance`` holds), with
-    a copy of the cell's parameters; see the module docstring for how each weight is mapped.
+    The returned object is an instance of ``type(cell)`` with a copy of the cell's parameters and
+    ``ops = AnalogOps(hardware, cell.weight_info())``; see the module docstring for how each weight
+    is mapped and how parameter updates reach the crossbars.
 
     Parameters
     ----------
     cell : RecurrentBase
-        Any digital cell of :mod:`neurosim.cells` (RNN, LSTM, GRU, Elman, Jordan, IndRNN,
-        SecondOrderRNN; stacked and bidirectional included).
+        Any cell of :mod:`neurosim.cells` (RNN, LSTM, GRU, Elman, Jordan, IndRNN, SecondOrderRNN;
+        stacked and bidirectional included); an analog cell is rebuilt from its parameters.
     hardware : HardwareConfig, optional
         Default ``HardwareConfig()``: ideal crossbars and converters, which reproduce the digital
         cell to rounding.
 
     Returns
     -------
-    AnalogCell
-        ``analog(input, hx)`` returns exactly what ``cell(input, hx)`` returns (same shapes, dtype).
+    RecurrentBase
+        ``analog(input, hx)`` returns exactly what ``cell(input, hx)`` returns (same shapes, dtype);
+        ``analog.ops`` holds the crossbars, their costs and the hardware.
 
     Raises
     ------
@@ -295,17 +329,15 @@ def to_analog(cell: RecurrentBase, hardware: HardwareConfig | None = None) -> Re
     >>> x = np.random.default_rng(0).normal(size=(4, 2, 3))
     >>> bool(np.max(np.abs(analog(x)[0] - gru(x)[0])) < 1e-12)
     True
+    >>> sorted(analog.ops.crossbars)
+    ['weight_hh_l0', 'weight_ih_l0']
     """
     if not isinstance(cell, RecurrentBase):
         raise ParameterError(f"to_analog: cell must be a neurosim.cells cell, got {type(cell).__name__}")
-    if isinstance(cell, AnalogCell):
-        cell = cell.digital()
     if hardware is None:
         hardware = HardwareConfig()
     if not isinstance(hardware, HardwareConfig):
         raise ParameterError(f"to_analog: hardware must be a HardwareConfig, got {type(hardware).__name__}")
-    analog = copy.copy(cell)
-    analog.__class__ = _analog_class(type(cell))
-    analog.params = OrderedDict((k, v.copy()) for k, v in cell.params.items())
-    analog._init_analog(hardware)
+    analog = _copy_cell(cell)
+    analog.ops = AnalogOps(hardware, cell.weight_info())
     return analog

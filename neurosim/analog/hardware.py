@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import zlib
+import difflib
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
+
 from neurosim.analog.activation import ACTIVATION_IMPLS, AnalogActivation
-from neurosim.config import PlainConfig, dumps
+from neurosim.cells.base import WeightInfo
+from neurosim.config import FrozenMapping, PlainConfig, dumps, freeze, thaw
 from neurosim.crossbar.config import CrossbarConfig
 from neurosim.errors import ParameterError
 from neurosim.params import Param
+from neurosim.seeding import derive
 
 __all__ = ["HardwareConfig"]
 
@@ -74,10 +78,14 @@ class HardwareConfig(PlainConfig):
     read_disturb : bool
         Let every read update the device states (read disturb), evolving along the sequence.
     seed : int
-        Root seed: every crossbar derives its own stream from it and its weight's name.
-    crossbar_options : dict
+        Root seed (default 0; never OS entropy): the crossbar of weight ``name`` draws every random
+        number (variability, faults, programming, drift, read noise) from
+        ``SeedSequence(seed).spawn``-style child ``derive(seed, "crossbar", name)``
+        (:mod:`neurosim.seeding`), independent of the order crossbars are built in.
+    crossbar_options : mapping
         Any other :class:`~neurosim.crossbar.CrossbarConfig` field (``cell``, ``r_wire``,
-        ``levels``, ``programming``, ``cost``, ``dac``/``adc`` tables for encoding or range, ...).
+        ``levels``, ``programming``, ``cost``, ``dac``/``adc`` tables for encoding or range, ...);
+        held as a :class:`~neurosim.config.FrozenMapping` so that the configuration is hashable.
 
     Raises
     ------
@@ -91,6 +99,8 @@ class HardwareConfig(PlainConfig):
     True
     >>> hw.crossbar_config("weight_hh_l0").dac.bits
     8
+    >>> len({hw, hw.replace(seed=0)})   # frozen and hashable: a key for caches and studies
+    1
     """
 
     device: str | None = None
@@ -114,7 +124,7 @@ class HardwareConfig(PlainConfig):
     t_start: float = 0.0
     read_disturb: bool = False
     seed: int = 0
-    crossbar_options: dict = dataclasses.field(default_factory=dict)
+    crossbar_options: FrozenMapping = dataclasses.field(default_factory=FrozenMapping)
 
     _params: ClassVar[dict[str, Param]] = {
         "device": Param("str", optional=True),
@@ -143,14 +153,29 @@ class HardwareConfig(PlainConfig):
         super()._check()
         if isinstance(self.nonidealities, list):
             object.__setattr__(self, "nonidealities", tuple(self.nonidealities))
-        if not isinstance(self.crossbar_options, dict):
+        if not isinstance(self.nonidealities, tuple):
+            raise ParameterError(
+                f"HardwareConfig: nonidealities must be a tuple of non-ideality objects, got {self.nonidealities!r}"
+            )
+        from collections.abc import Mapping
+
+        if not isinstance(self.crossbar_options, Mapping):
             raise ParameterError(f"HardwareConfig: crossbar_options must be a dict of CrossbarConfig fields, got {self.crossbar_options!r}")
+        object.__setattr__(self, "crossbar_options", freeze(self.crossbar_options))
         clash = sorted(_OWN & set(self.crossbar_options))
         if clash:
             raise ParameterError(
                 f"HardwareConfig: crossbar_options must not set {clash}; use the HardwareConfig fields of that name "
                 "(read_mode for 'mode')"
             )
+        fields = [f.name for f in dataclasses.fields(CrossbarConfig) if f.name not in _OWN]
+        for key in self.crossbar_options:
+            if key not in fields:
+                close = difflib.get_close_matches(str(key), fields, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ParameterError(
+                    f"HardwareConfig: crossbar_options has unknown CrossbarConfig field {key!r}{hint}; allowed: {sorted(fields)}"
+                )
         self.crossbar_config("weight_ih_l0")  # let the crossbar validate everything now, not at first use
 
     # ----------------------------------------------------------------------------------- building
@@ -158,42 +183,48 @@ class HardwareConfig(PlainConfig):
         """The neuron periphery's transfer curves."""
         return AnalogActivation(self.activation, self.act_gain, self.act_offset, self.act_rail, self.act_linear_rail)
 
-    def reads_external_input(self, name: str) -> bool:
-        """Whether the weight ``name`` is driven by the network's external input (layer 0 input)."""
-        return name.startswith(("weight_ih_l0", "weight_l0"))
+    def dac_range(self, info: WeightInfo) -> float:
+        """DAC full scale of the crossbar holding a weight, from what drives it.
 
-    def dac_range(self, name: str) -> float:
-        """DAC full scale for the crossbar holding ``name`` (second-order rows carry h * x products)."""
-        if name.startswith("weight_l"):  # second-order: rows are h_j x_k
-            other = self.input_range if name.startswith("weight_l0") else self.state_range
-            return self.state_range * other
-        return self.input_range if self.reads_external_input(name) else self.state_range
+        ``input_range`` for the network's external input, ``state_range`` for a value the network
+        computed, their product for second-order rows (a state times the layer's input).
+        """
+        layer_input = self.input_range if info.layer == 0 else self.state_range
+        if info.drive == "state*input":
+            return self.state_range * layer_input
+        return layer_input if info.drive == "input" else self.state_range
 
-    def crossbar_seed(self, name: str) -> int:
-        """Seed of the crossbar holding ``name``: independent of the order crossbars are built in."""
-        return (self.seed * 1_000_003 + zlib.crc32(name.encode())) % 2**63
+    def crossbar_seed(self, name: str) -> np.random.SeedSequence:
+        """Root of the random streams of the crossbar holding ``name``: ``derive(seed, "crossbar", name)``."""
+        return derive(self.seed, "crossbar", name)
 
-    def crossbar_config(self, name: str) -> CrossbarConfig:
+    def crossbar_config(self, name: str, info: WeightInfo | None = None) -> CrossbarConfig:
         """The :class:`~neurosim.crossbar.CrossbarConfig` of the crossbar holding weight ``name``.
 
         Parameters
         ----------
         name : str
-            The weight's ``state_dict`` key (``"weight_hh_l0"``); sets the DAC range and the seed.
+            The weight's ``state_dict`` key (``"weight_hh_l0"``).
+        info : WeightInfo, optional
+            What drives it (:meth:`~neurosim.cells.base.RecurrentBase.weight_info`), which sets
+            the DAC range; default: the network's external input.
 
         Returns
         -------
         CrossbarConfig
+            Its ``seed`` is left unset: the crossbar is seeded with :meth:`crossbar_seed`.
         """
-        opts = dict(self.crossbar_options)
+        if info is None:
+            info = WeightInfo(name, name, 0, 0, "input")
+        opts = thaw(self.crossbar_options)
         dac = dict(opts.pop("dac", {}) or {})
         adc = dict(opts.pop("adc", {}) or {})
-        dac.update(bits=self.dac_bits, x_max=self.dac_range(name))
+        dac.update(bits=self.dac_bits, x_max=self.dac_range(info))
         adc.update(bits=self.adc_bits, noise=self.adc_noise)
         return CrossbarConfig(
             device=self.device, tile_rows=self.tile_rows, tile_cols=self.tile_cols, mapping=self.mapping,
             mode=self.read_mode, nonidealities=self.nonidealities, read_disturb=self.read_disturb,
-            seed=self.crossbar_seed(name), dac=dac, adc=adc, **opts,
+            dac=dac, adc=adc, **opts,
         )
 
     # ------------------------------------------------------------------------------ serialisation
@@ -201,7 +232,7 @@ class HardwareConfig(PlainConfig):
         """Plain data (non-idealities as ``{"type": ..., **fields}`` tables)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["nonidealities"] = CrossbarConfig(nonidealities=self.nonidealities).to_dict()["nonidealities"]
-        out["crossbar_options"] = dict(self.crossbar_options)
+        out["crossbar_options"] = thaw(self.crossbar_options)
         return out
 
     @classmethod

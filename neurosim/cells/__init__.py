@@ -1,4 +1,4 @@
-"""Vectorized digital reference cells, equal to PyTorch to rounding.
+r"""Vectorized digital reference cells, equal to PyTorch to rounding.
 
 Cells
 -----
@@ -22,11 +22,17 @@ Design for training and for analog execution
 --------------------------------------------
 *Parameters are plain named arrays.* ``cell.params`` is the live ordered dict (``state_dict()``
 returns a copy); ``cell.direction_params(layer, direction)`` gives one layer-direction's arrays under
-generic names (``weight_ih``, ``weight_hh``, ...). Each cell has a **pure step function** of
-``(params, x_t, state)`` (:func:`rnn_step`, :func:`lstm_step`, :func:`gru_step`,
-:func:`elman_step`, :func:`jordan_step`, :func:`indrnn_step`, :func:`second_order_step`, or
-``cell.step(x_t, state, layer, direction)``), sharing its element-wise equations with the fast
-sequence runner, so gradients can be written against it.
+generic names (``weight_ih``, ``weight_hh``, ...) and knows their ``state_dict`` suffix.
+
+*One step API for every cell.* ``cell.step(params, x_t, state) -> (y_t, state)``, with ``state``
+a tuple in the order of ``cell.state_names`` (``("h",)``, ``("h", "c")`` for an LSTM, ``("y",)``
+for a Jordan network) and ``y_t`` the layer's output (``(y_t, h_t)`` for Elman and Jordan
+networks). It calls the cell's pure step function (:func:`rnn_step`, :func:`lstm_step`,
+:func:`gru_step`, :func:`elman_step`, :func:`jordan_step`, :func:`indrnn_step`,
+:func:`second_order_step`), where the cell's equations live; the sequence runners compute the same
+equations in preallocated buffers and the tests check them against the step.
+``cell.initial_state(batch)`` gives zero states; ``cell.trace(input)`` runs like a call and also
+returns every layer-direction's hidden sequence.
 
 *Every matrix product and activation goes through a hook.* The equations never call numpy on a
 weight directly; they call, on the cell object:
@@ -36,32 +42,26 @@ weight directly; they call, on the cell object:
     independent vector (the input projection of all time steps is one call with ``X`` of shape
     ``(time, batch, in)``; the recurrent product is one call per step with ``(batch, hidden)``).
     ``name`` is ``W``'s ``state_dict`` key, e.g. ``"weight_hh_l0_reverse"``. When ``out`` is given
-    the result is written into it and returned.
+    the result may be written into it and returned.
 ``cell.scale(name, u, X, out=None)``
     returns ``u * X`` for an element-wise recurrent weight (IndRNN).
+``cell.bilinear(name, W, h, x, out=None)``
+    returns :math:`\sum_{jk} W_{ijk} h_j x_k` (second-order cells).
 ``cell.activation(kind, x, out=None)``
     ``kind`` in ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``; ``out`` may be ``x``.
 
-The defaults delegate to :data:`neurosim.cells.ops.DIGITAL` (exact numpy). An analog executor
-subclasses a cell and overrides these methods (e.g. ``matmul`` becomes a crossbar read of the array
-programmed with ``W``), reusing the cell's equations unchanged::
+The hooks delegate to the cell's ``ops`` object (:mod:`neurosim.cells.ops`), by default
+:data:`~neurosim.cells.ops.DIGITAL` (exact numpy). Analog execution is composition, not a new class:
+:func:`neurosim.analog.to_analog` returns a copy of the cell with ``ops`` set to a crossbar backend,
+which reuses the cell's equations unchanged. Each cell class declares what drives each of its weight
+matrices (``_drives``: the layer's input, a state, or products of both; see
+:meth:`~neurosim.cells.base.RecurrentBase.weight_info`), so a backend never parses names.
 
-    class AnalogLSTM(LSTM):
-        def matmul(self, name, W, X, out=None):
-            Y = self.crossbars[name].read(X)      # hypothetical crossbar API
-            if out is None:
-                return Y
-            out[...] = Y
-            return out
-
-The pure step functions take the same hooks as their ``ops`` argument (any object with these
-methods; ``cell`` itself works).
-
-*Fast path.* While none of the three hooks is overridden, ``RNN``, ``LSTM`` and ``GRU`` run the
-fused digital runners of :mod:`neurosim.cells.fast` (same equations; state kept as
-``(hidden, batch)`` so the recurrent product is ``W_hh @ h``; sigmoid as a halved tanh). Overriding
-any hook switches the cell to the generic runner, which routes every product and activation through
-the hooks; the tests check both runners against each other and against PyTorch.
+*Fast path.* While ``ops`` is the exact digital one and no hook is overridden, ``RNN``, ``LSTM``
+and ``GRU`` run the fused digital runners of :mod:`neurosim.cells.fast` (same equations; state kept
+as ``(hidden, batch)`` so the recurrent product is ``W_hh @ h``; sigmoid as a halved tanh).
+Otherwise the generic runner routes every product and activation through the hooks; the tests check
+both runners against each other, against the step and against PyTorch.
 
 Examples
 --------

@@ -15,7 +15,7 @@ def _bounded(u: np.ndarray, bound: float | None) -> np.ndarray:
     return u if bound is None else np.clip(u, -bound, bound)
 
 
-def indrnn_step(params: dict, x_t, h, nonlinearity="relu", recurrent_max_abs=None, ops=DIGITAL, suffix=""):
+def indrnn_step(params: dict, x_t, state, *, nonlinearity="relu", recurrent_max_abs=None, ops=DIGITAL):
     """One step of the IndRNN, a pure function.
 
     .. math::
@@ -28,23 +28,27 @@ def indrnn_step(params: dict, x_t, h, nonlinearity="relu", recurrent_max_abs=Non
         ``weight_ih`` = :math:`W` ``(H, I)``, ``weight_hh`` = :math:`u` ``(H,)``, optionally
         ``bias`` = :math:`b` ``(H,)``.
     x_t : ndarray, shape (batch, I)
-    h : ndarray, shape (batch, H)
+    state : tuple
+        ``(h,)``, ``h`` of shape (batch, H).
     nonlinearity : {"relu", "tanh", "sigmoid", "identity"}
     recurrent_max_abs : float or None
         The bound :math:`u_{max}`.
     ops : object with ``matmul``, ``scale`` and ``activation``
-    suffix : str
 
     Returns
     -------
-    ndarray, shape (batch, H)
-        The new hidden state (a fresh array).
+    h_t : ndarray, shape (batch, H)
+    state : tuple
+        ``(h_t,)`` (a fresh array).
     """
+    (h,) = state
+    suffix = getattr(params, "suffix", "")
     z = ops.matmul("weight_ih" + suffix, params["weight_ih"], x_t)
     z = z + ops.scale("weight_hh" + suffix, _bounded(params["weight_hh"], recurrent_max_abs), h)
     if "bias" in params:
         z += params["bias"]
-    return ops.activation(nonlinearity, z, out=z)
+    h = ops.activation(nonlinearity, z, out=z)
+    return h, (h,)
 
 
 class IndRNN(RecurrentBase):
@@ -86,7 +90,7 @@ class IndRNN(RecurrentBase):
     --------
     >>> import numpy as np
     >>> net = IndRNN(3, 4, recurrent_max_abs=1.0, seed=0)
-    >>> out, h_n = net(np.ones((6, 2, 3)))
+    >>> out, h_n = net(np.ones((6, 2, 3), np.float32))
     >>> out.shape, bool((out >= 0).all())
     ((6, 2, 4), True)
     """
@@ -113,10 +117,9 @@ class IndRNN(RecurrentBase):
         shapes = [("weight_ih", (H, self._layer_input_size(layer))), ("weight_hh", (H,))]
         return shapes + [("bias", (H,))] if self.bias else shapes
 
-    def step(self, x_t, h, layer=0, direction=0):
-        """One step with the cell's parameters and hooks, see :func:`indrnn_step`."""
-        return indrnn_step(self.direction_params(layer, direction), x_t, h, self.nonlinearity,
-                           self.recurrent_max_abs, self, self._suffix(layer, direction))
+    def _step(self, params, x_t, state, ops):
+        return indrnn_step(params, x_t, state, nonlinearity=self.nonlinearity,
+                           recurrent_max_abs=self.recurrent_max_abs, ops=ops)
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (h,) = states

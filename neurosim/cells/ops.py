@@ -1,4 +1,4 @@
-"""The arithmetic every cell is executed with: matrix products and activation functions.
+r"""The arithmetic every cell is executed with: matrix products and activation functions.
 
 A cell never calls ``np.matmul`` or ``np.tanh`` on its parameters directly. It calls the three hooks
 of an *ops* object, which by default is the cell itself (whose methods delegate to
@@ -13,9 +13,17 @@ of an *ops* object, which by default is the cell itself (whose methods delegate 
     return it, or return a new array; the cells always use the returned array.
 ``scale(name, u, X, out=None)``
     ``u * X`` for an element-wise (diagonal) recurrent weight (IndRNN).
+``bilinear(name, W, h, x, out=None)``
+    :math:`\sum_{jk} W_{ijk} h_j x_k` for a 3-tensor ``W (out, n_h, n_x)`` (second-order cells): the
+    state factor ``h`` and the input factor ``x`` arrive separately, so an analog executor can treat
+    each as what it is (a stored state, an input) before forming their products.
 ``activation(kind, x, out=None)``
     ``kind`` is one of ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``; ``out`` may be ``x``
     (in place).
+``begin(cell)`` (optional)
+    Called by a cell at the start of every forward call and every ``step`` made from outside one,
+    before any other hook (an analog executor reprograms crossbars whose weights changed; a training
+    tape starts recording).
 
 Examples
 --------
@@ -128,8 +136,8 @@ def activation(kind: str, x: np.ndarray, out: np.ndarray | None = None) -> np.nd
 class DigitalOps:
     """Exact digital arithmetic: the default provider of the cells' hooks.
 
-    Subclass (or write any object with the same three methods) to execute the cells' equations with
-    other arithmetic, e.g. crossbar reads.
+    Subclass (or write any object with the same methods) to execute the cells' equations with
+    other arithmetic, e.g. crossbar reads (:mod:`neurosim.analog`).
 
     Examples
     --------
@@ -176,9 +184,38 @@ class DigitalOps:
         """
         return np.multiply(u, X, out=out)
 
+    def bilinear(self, name: str, W: np.ndarray, h: np.ndarray, x: np.ndarray, out: np.ndarray | None = None):
+        r"""The bilinear form :math:`z_i = \sum_{jk} W_{ijk} h_j x_k` for every row of ``h`` and ``x``.
+
+        Computed as one GEMM of the flattened outer products :math:`h x^T` with ``W`` reshaped to
+        ``(out, n_h * n_x)`` (no loop over i, j, k); the GEMM goes through :meth:`matmul`, so a
+        subclass that only overrides ``matmul`` still sees every product.
+
+        Parameters
+        ----------
+        name : str
+            ``state_dict`` key of ``W``.
+        W : ndarray, shape (out, n_h, n_x)
+        h, x : ndarray, shapes (batch, n_h) and (batch, n_x)
+        out : ndarray, shape (batch, out), optional
+
+        Returns
+        -------
+        ndarray, shape (batch, out)
+        """
+        hx = h[:, :, None] * x[:, None, :]
+        return self.matmul(name, W.reshape(W.shape[0], -1), hx.reshape(h.shape[0], -1), out=out)
+
     def activation(self, kind: str, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The named activation function, see :func:`activation`."""
         return activation(kind, x, out)
+
+    def begin(self, cell) -> None:
+        """Nothing to prepare for exact arithmetic."""
+
+    def __reduce__(self):
+        # the shared instance pickles by name, so an unpickled cell is recognised as plain digital
+        return "DIGITAL" if type(self) is DigitalOps else super().__reduce__()
 
 
 DIGITAL = DigitalOps()

@@ -11,41 +11,37 @@ from neurosim.params import Param
 __all__ = ["SecondOrderRNN", "second_order_step"]
 
 
-def _contract(ops, name: str, W: np.ndarray, h: np.ndarray, x: np.ndarray, buf=None, out=None) -> np.ndarray:
-    """sum_jk W_ijk h_j x_k for every batch row: the outer products h x^T flattened, then one GEMM."""
-    B, H = h.shape
-    hx = np.multiply(h[:, :, None], x[:, None, :], out=buf)
-    return ops.matmul(name, W.reshape(W.shape[0], -1), hx.reshape(B, -1), out=out)
-
-
-def second_order_step(params: dict, x_t, h, nonlinearity="sigmoid", ops=DIGITAL, suffix=""):
+def second_order_step(params: dict, x_t, state, *, nonlinearity="sigmoid", ops=DIGITAL):
     """One step of the second-order RNN, a pure function.
 
     .. math::
         h_{t,i} = \\sigma\\Big(\\sum_{j,k} W_{ijk}\\, h_{t-1,j}\\, x_{t,k} + b_i\\Big)
 
-    computed as one GEMM of :math:`W` reshaped to ``(H, H*I)`` with the flattened outer products
-    :math:`h_{t-1} x_t^T` (the ``matmul`` hook sees the name ``weight`` + suffix).
+    through the ``bilinear`` hook (digitally one GEMM of :math:`W` reshaped to ``(H, H*I)`` with the
+    flattened outer products :math:`h_{t-1} x_t^T`; the hook sees the name ``weight`` + suffix).
 
     Parameters
     ----------
     params : dict
         ``weight`` = :math:`W` ``(H, H, I)`` (indices i, j, k), optionally ``bias`` ``(H,)``.
     x_t : ndarray, shape (batch, I)
-    h : ndarray, shape (batch, H)
+    state : tuple
+        ``(h,)``, ``h`` of shape (batch, H).
     nonlinearity : {"sigmoid", "tanh", "relu", "identity"}
-    ops : object with ``matmul`` and ``activation``
-    suffix : str
+    ops : object with ``bilinear`` and ``activation``
 
     Returns
     -------
-    ndarray, shape (batch, H)
-        The new hidden state (a fresh array).
+    h_t : ndarray, shape (batch, H)
+    state : tuple
+        ``(h_t,)`` (a fresh array).
     """
-    z = _contract(ops, "weight" + suffix, params["weight"], h, x_t)
+    (h,) = state
+    z = ops.bilinear("weight" + getattr(params, "suffix", ""), params["weight"], h, x_t)
     if "bias" in params:
         z += params["bias"]
-    return ops.activation(nonlinearity, z, out=z)
+    h = ops.activation(nonlinearity, z, out=z)
+    return h, (h,)
 
 
 class SecondOrderRNN(RecurrentBase):
@@ -84,7 +80,7 @@ class SecondOrderRNN(RecurrentBase):
     --------
     >>> import numpy as np
     >>> net = SecondOrderRNN(3, 4, seed=0)
-    >>> out, h_n = net(np.ones((5, 2, 3)))
+    >>> out, h_n = net(np.ones((5, 2, 3), np.float32))
     >>> out.shape, h_n.shape
     ((5, 2, 4), (1, 2, 4))
     """
@@ -102,10 +98,10 @@ class SecondOrderRNN(RecurrentBase):
         shapes = [("weight", (H, H, self._layer_input_size(layer)))]
         return shapes + [("bias", (H,))] if self.bias else shapes
 
-    def step(self, x_t, h, layer=0, direction=0):
-        """One step with the cell's parameters and hooks, see :func:`second_order_step`."""
-        return second_order_step(self.direction_params(layer, direction), x_t, h, self.nonlinearity, self,
-                                 self._suffix(layer, direction))
+    _drives = {"weight": "state*input"}
+
+    def _step(self, params, x_t, state, ops):
+        return second_order_step(params, x_t, state, nonlinearity=self.nonlinearity, ops=ops)
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (h,) = states
@@ -113,9 +109,8 @@ class SecondOrderRNN(RecurrentBase):
         H = self.hidden_size
         W, b, name, act = p["weight"], p.get("bias"), "weight" + suffix, self.nonlinearity
         out = np.empty((T, B, H), dtype=self.dtype)
-        buf = np.empty((B, H, I), dtype=self.dtype)
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            z = _contract(self, name, W, h, x[t], buf, out=out[t])
+            z = self.bilinear(name, W, h, x[t], out=out[t])
             if b is not None:
                 z += b
             h = self.activation(act, z, out=out[t])

@@ -29,7 +29,7 @@ def _bias(p: dict, key: str):
     return p.get(key)
 
 
-def elman_step(params: dict, x_t, h, hidden_activation="tanh", output_activation="identity", ops=DIGITAL, suffix=""):
+def elman_step(params: dict, x_t, state, *, hidden_activation="tanh", output_activation="identity", ops=DIGITAL):
     """One step of the Elman network, a pure function.
 
     .. math::
@@ -41,25 +41,29 @@ def elman_step(params: dict, x_t, h, hidden_activation="tanh", output_activation
         ``weight_ih`` = :math:`W_h` ``(H, I)``, ``weight_hh`` = :math:`U_h` ``(H, H)``,
         ``weight_hy`` = :math:`W_y` ``(O, H)``, optionally ``bias_h (H,)``, ``bias_y (O,)``.
     x_t : ndarray, shape (batch, I)
-    h : ndarray, shape (batch, H)
+    state : tuple
+        ``(h,)``, ``h`` of shape (batch, H).
     hidden_activation, output_activation : {"tanh", "sigmoid", "relu", "identity"}
     ops : object with ``matmul`` and ``activation``
-    suffix : str
-        Appended to the names passed to the hooks.
 
     Returns
     -------
-    tuple of ndarray
-        ``(y_t (batch, O), h_t (batch, H))``, fresh arrays.
+    (y_t, h_t) : tuple of ndarray
+        Output (batch, O) and hidden state (batch, H), fresh arrays.
+    state : tuple
+        ``(h_t,)``.
     """
+    (h,) = state
+    suffix = getattr(params, "suffix", "")
     z = _affine(ops, "weight_ih" + suffix, params["weight_ih"], _bias(params, "bias_h"), x_t)
     z = z + ops.matmul("weight_hh" + suffix, params["weight_hh"], h)
     h_t = ops.activation(hidden_activation, z, out=z)
     y = _affine(ops, "weight_hy" + suffix, params["weight_hy"], _bias(params, "bias_y"), h_t)
-    return ops.activation(output_activation, y, out=y), h_t
+    y = ops.activation(output_activation, y, out=y)
+    return (y, h_t), (h_t,)
 
 
-def jordan_step(params: dict, x_t, y, hidden_activation="tanh", output_activation="identity", ops=DIGITAL, suffix=""):
+def jordan_step(params: dict, x_t, state, *, hidden_activation="tanh", output_activation="identity", ops=DIGITAL):
     """One step of the Jordan network, a pure function.
 
     .. math::
@@ -71,22 +75,26 @@ def jordan_step(params: dict, x_t, y, hidden_activation="tanh", output_activatio
         ``weight_ih`` = :math:`W_h` ``(H, I)``, ``weight_yh`` = :math:`U_h` ``(H, O)``,
         ``weight_hy`` = :math:`W_y` ``(O, H)``, optionally ``bias_h (H,)``, ``bias_y (O,)``.
     x_t : ndarray, shape (batch, I)
-    y : ndarray, shape (batch, O)
-        The previous output :math:`y_{t-1}` (the recurrent state).
+    state : tuple
+        ``(y,)``: the previous output :math:`y_{t-1}` (batch, O), the recurrent state.
     hidden_activation, output_activation : {"tanh", "sigmoid", "relu", "identity"}
     ops : object with ``matmul`` and ``activation``
-    suffix : str
 
     Returns
     -------
-    tuple of ndarray
-        ``(y_t (batch, O), h_t (batch, H))``, fresh arrays.
+    (y_t, h_t) : tuple of ndarray
+        Output (batch, O) and hidden state (batch, H), fresh arrays.
+    state : tuple
+        ``(y_t,)``.
     """
+    (y,) = state
+    suffix = getattr(params, "suffix", "")
     z = _affine(ops, "weight_ih" + suffix, params["weight_ih"], _bias(params, "bias_h"), x_t)
     z = z + ops.matmul("weight_yh" + suffix, params["weight_yh"], y)
     h_t = ops.activation(hidden_activation, z, out=z)
     y_t = _affine(ops, "weight_hy" + suffix, params["weight_hy"], _bias(params, "bias_y"), h_t)
-    return ops.activation(output_activation, y_t, out=y_t), h_t
+    y_t = ops.activation(output_activation, y_t, out=y_t)
+    return (y_t, h_t), (y_t,)
 
 
 class _SRN(RecurrentBase):
@@ -121,10 +129,13 @@ class _SRN(RecurrentBase):
             gx += p["bias_h"]
         return gx
 
-    def __call__(self, input, hx=None):
-        """Run the network; returns ``((y, h), state_n)``, see the class Notes."""
-        (y, h), (s_n,), batched = self._forward(input, hx)
+    def _format_result(self, seqs, finals, batched):
+        (y, h), (s_n,) = seqs, finals
         return (self._format_seq(y, batched), self._format_seq(h, batched)), self._format_state(s_n, batched)
+
+    def _step(self, params, x_t, state, ops):
+        return self._step_fn(params, x_t, state, hidden_activation=self.hidden_activation,
+                             output_activation=self.output_activation, ops=ops)
 
 
 class Elman(_SRN):
@@ -166,17 +177,14 @@ class Elman(_SRN):
     --------
     >>> import numpy as np
     >>> net = Elman(3, 5, 2, output_activation="sigmoid", seed=0)
-    >>> (y, h), h_n = net(np.ones((4, 1, 3)))
+    >>> (y, h), h_n = net(np.ones((4, 1, 3), np.float32))
     >>> y.shape, h.shape, h_n.shape
     ((4, 1, 2), (4, 1, 5), (1, 1, 5))
     """
 
     _state_names = ("h_0",)
-
-    def step(self, x_t, h, layer=0, direction=0):
-        """One step with the cell's parameters and hooks, see :func:`elman_step`."""
-        return elman_step(self.direction_params(layer, direction), x_t, h, self.hidden_activation,
-                          self.output_activation, self, self._suffix(layer, direction))
+    _drives = {"weight_ih": "input", "weight_hh": "state", "weight_hy": "state"}
+    _step_fn = staticmethod(elman_step)
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (h,) = states
@@ -221,7 +229,7 @@ class Jordan(_SRN):
     --------
     >>> import numpy as np
     >>> net = Jordan(3, 5, 2, seed=0)
-    >>> (y, h), y_n = net(np.ones((4, 3)))  # unbatched
+    >>> (y, h), y_n = net(np.ones((4, 3), np.float32))  # unbatched
     >>> y.shape, h.shape, y_n.shape
     ((4, 2), (4, 5), (1, 2))
     """
@@ -232,10 +240,8 @@ class Jordan(_SRN):
     def _state_sizes(self):
         return (self.output_size,)
 
-    def step(self, x_t, y, layer=0, direction=0):
-        """One step with the cell's parameters and hooks, see :func:`jordan_step`."""
-        return jordan_step(self.direction_params(layer, direction), x_t, y, self.hidden_activation,
-                           self.output_activation, self, self._suffix(layer, direction))
+    _drives = {"weight_ih": "input", "weight_yh": "state", "weight_hy": "state"}
+    _step_fn = staticmethod(jordan_step)
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (y,) = states

@@ -64,6 +64,11 @@ def _steps(T: int, reverse: bool) -> range:
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
+def _suffix(params) -> str:
+    """The ``state_dict`` suffix of a layer-direction's parameters (``""`` for a plain dict)."""
+    return getattr(params, "suffix", "")
+
+
 def _recurrent(ops, p: dict, h: np.ndarray, suffix: str) -> np.ndarray:
     """``W_hh h + b_hh`` as a fresh array (the pure step functions)."""
     r = ops.matmul("weight_hh" + suffix, p["weight_hh"], h)
@@ -76,7 +81,7 @@ def _step_input(ops, p: dict, x_t: np.ndarray, suffix: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- RNN
-def rnn_step(params: dict, x_t: np.ndarray, h: np.ndarray, nonlinearity: str = "tanh", ops=DIGITAL, suffix: str = ""):
+def rnn_step(params: dict, x_t: np.ndarray, state: tuple, *, nonlinearity: str = "tanh", ops=DIGITAL):
     """One step of the Elman RNN (PyTorch ``nn.RNN``), a pure function.
 
     .. math:: h_t = \\phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}), \\quad \\phi \\in \\{\\tanh, \\mathrm{relu}\\}
@@ -87,21 +92,25 @@ def rnn_step(params: dict, x_t: np.ndarray, h: np.ndarray, nonlinearity: str = "
         ``weight_ih (H, I)``, ``weight_hh (H, H)``, optionally ``bias_ih (H,)``, ``bias_hh (H,)``
         (see :meth:`RNN.direction_params`).
     x_t : ndarray, shape (batch, I)
-    h : ndarray, shape (batch, H)
+    state : tuple
+        ``(h,)``, ``h`` of shape (batch, H).
     nonlinearity : {"tanh", "relu"}
     ops : object with ``matmul`` and ``activation``
-        The arithmetic (default exact digital).
-    suffix : str
-        Appended to the generic names passed to the hooks (``"_l0"``).
+        The arithmetic (default exact digital); the hooks receive the weights' names with the
+        suffix of ``params`` (a :class:`~neurosim.cells.base.DirectionParams`).
 
     Returns
     -------
-    ndarray, shape (batch, H)
-        The new hidden state (a fresh array).
+    h_t : ndarray, shape (batch, H)
+    state : tuple
+        ``(h_t,)`` (a fresh array).
     """
+    (h,) = state
+    suffix = _suffix(params)
     z = _step_input(ops, params, x_t, suffix)
     z += _recurrent(ops, params, h, suffix)
-    return ops.activation(nonlinearity, z, out=z)
+    h = ops.activation(nonlinearity, z, out=z)
+    return h, (h,)
 
 
 class RNN(RecurrentBase):
@@ -127,10 +136,12 @@ class RNN(RecurrentBase):
     device : None or "cpu"
         Accepted for compatibility.
     dtype : numpy or torch dtype, optional
-        float32 (default) or float64; inputs are converted to it.
+        float32 (default) or float64. Input and state arrays must have it, as in PyTorch (a
+        ParameterError names both dtypes); Python numbers and lists are converted.
     seed : int, numpy.random.Generator or None
         Initialisation as PyTorch: every parameter uniform in ``[-1/sqrt(H), 1/sqrt(H)]``, drawn in
-        ``state_dict`` order from ``numpy.random.default_rng(seed)`` (None: fresh OS entropy).
+        ``state_dict`` order from the stream of ``seed`` (:mod:`neurosim.seeding`; None means 0,
+        never OS entropy).
 
     Raises
     ------
@@ -149,7 +160,7 @@ class RNN(RecurrentBase):
     --------
     >>> import numpy as np
     >>> rnn = RNN(3, 4, num_layers=2, bidirectional=True, seed=0)
-    >>> out, h_n = rnn(np.ones((5, 2, 3)))
+    >>> out, h_n = rnn(np.ones((5, 2, 3), np.float32))
     >>> out.shape, h_n.shape, out.dtype
     ((5, 2, 8), (4, 2, 4), dtype('float32'))
     """
@@ -167,10 +178,8 @@ class RNN(RecurrentBase):
     def _direction_shapes(self, layer):
         return _torch_shapes(1, self.hidden_size, self._layer_input_size(layer), self.bias)
 
-    def step(self, x_t, h, layer=0, direction=0):
-        """One step of one layer and direction with the cell's parameters and hooks (see :func:`rnn_step`)."""
-        return rnn_step(self.direction_params(layer, direction), x_t, h, self.nonlinearity, self,
-                        self._suffix(layer, direction))
+    def _step(self, params, x_t, state, ops):
+        return rnn_step(params, x_t, state, nonlinearity=self.nonlinearity, ops=ops)
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (h,) = states
@@ -206,7 +215,7 @@ def _lstm_pointwise(ops, gates: np.ndarray, c: np.ndarray, h_out: np.ndarray, tm
     return h
 
 
-def lstm_step(params: dict, x_t: np.ndarray, state: tuple, ops=DIGITAL, suffix: str = ""):
+def lstm_step(params: dict, x_t: np.ndarray, state: tuple, *, ops=DIGITAL):
     """One step of the LSTM with forget gate (PyTorch ``nn.LSTM``), a pure function.
 
     .. math::
@@ -228,15 +237,15 @@ def lstm_step(params: dict, x_t: np.ndarray, state: tuple, ops=DIGITAL, suffix: 
     state : tuple of ndarray
         ``(h (batch, R), c (batch, H))``.
     ops : object with ``matmul`` and ``activation``
-    suffix : str
-        Appended to the names passed to the hooks.
 
     Returns
     -------
-    tuple of ndarray
+    h_t : ndarray, shape (batch, R)
+    state : tuple of ndarray
         ``(h_t, c_t)``, fresh arrays.
     """
     h, c = state
+    suffix = _suffix(params)
     gates = _step_input(ops, params, x_t, suffix)
     gates += _recurrent(ops, params, h, suffix)
     c = np.array(c, copy=True)
@@ -244,7 +253,7 @@ def lstm_step(params: dict, x_t: np.ndarray, state: tuple, ops=DIGITAL, suffix: 
     _lstm_pointwise(ops, gates, c, h_out, np.empty_like(c))
     if "weight_hr" in params:  # projection (proj_size > 0)
         h_out = ops.matmul("weight_hr" + suffix, params["weight_hr"], h_out)
-    return h_out, c
+    return h_out, (h_out, c)
 
 
 class LSTM(RecurrentBase):
@@ -317,9 +326,10 @@ class LSTM(RecurrentBase):
     def _out_size(self):
         return self.proj_size or self.hidden_size
 
-    def step(self, x_t, state, layer=0, direction=0):
-        """One step of one layer and direction with the cell's parameters and hooks (see :func:`lstm_step`)."""
-        return lstm_step(self.direction_params(layer, direction), x_t, state, self, self._suffix(layer, direction))
+    _drives = {"weight_ih": "input", "weight_hh": "state", "weight_hr": "state"}
+
+    def _step(self, params, x_t, state, ops):
+        return lstm_step(params, x_t, state, ops=ops)
 
     def _run_direction(self, p, x, states, suffix, reverse):
         h, c = states
@@ -350,9 +360,8 @@ class LSTM(RecurrentBase):
             h = _lstm_pointwise(self, g, c, out[t], tmp)
         return (out,), (h, c)
 
-    def __call__(self, input, hx=None):
-        """Run the network over a sequence; see the class Notes for shapes."""
-        (out,), (h_n, c_n), batched = self._forward(input, hx)
+    def _format_result(self, seqs, finals, batched):
+        (out,), (h_n, c_n) = seqs, finals
         return self._format_seq(out, batched), (self._format_state(h_n, batched), self._format_state(c_n, batched))
 
 
@@ -374,7 +383,7 @@ def _gru_pointwise(ops, gi: np.ndarray, gh: np.ndarray, b_hn, h: np.ndarray, h_o
     return np.add(n, tmp, out=h_out)
 
 
-def gru_step(params: dict, x_t: np.ndarray, h: np.ndarray, ops=DIGITAL, suffix: str = ""):
+def gru_step(params: dict, x_t: np.ndarray, state: tuple, *, ops=DIGITAL):
     """One step of the GRU (PyTorch ``nn.GRU``), a pure function.
 
     .. math::
@@ -391,19 +400,23 @@ def gru_step(params: dict, x_t: np.ndarray, h: np.ndarray, ops=DIGITAL, suffix: 
         ``weight_ih (3H, I)``, ``weight_hh (3H, H)``, optionally ``bias_ih``, ``bias_hh (3H,)``; rows
         in gate order r, z, n.
     x_t : ndarray, shape (batch, I)
-    h : ndarray, shape (batch, H)
+    state : tuple
+        ``(h,)``, ``h`` of shape (batch, H).
     ops : object with ``matmul`` and ``activation``
-    suffix : str
 
     Returns
     -------
-    ndarray, shape (batch, H)
-        The new hidden state (a fresh array).
+    h_t : ndarray, shape (batch, H)
+    state : tuple
+        ``(h_t,)`` (a fresh array).
     """
+    (h,) = state
+    suffix = _suffix(params)
     gi = _step_input(ops, params, x_t, suffix)
     gh = _recurrent(ops, params, h, suffix)
     h_out = np.empty_like(gh[:, : h.shape[-1]])
-    return _gru_pointwise(ops, gi, gh, None, h, h_out, np.empty_like(h_out))
+    h = _gru_pointwise(ops, gi, gh, None, h, h_out, np.empty_like(h_out))
+    return h, (h,)
 
 
 class GRU(RecurrentBase):
@@ -434,7 +447,7 @@ class GRU(RecurrentBase):
     --------
     >>> import numpy as np
     >>> gru = GRU(3, 4, seed=0)
-    >>> out, h_n = gru(np.ones((5, 3)))  # unbatched (time, features)
+    >>> out, h_n = gru(np.ones((5, 3), np.float32))  # unbatched (time, features)
     >>> out.shape, h_n.shape
     ((5, 4), (1, 4))
     """
@@ -449,9 +462,8 @@ class GRU(RecurrentBase):
     def _direction_shapes(self, layer):
         return _torch_shapes(3, self.hidden_size, self._layer_input_size(layer), self.bias)
 
-    def step(self, x_t, h, layer=0, direction=0):
-        """One step of one layer and direction with the cell's parameters and hooks (see :func:`gru_step`)."""
-        return gru_step(self.direction_params(layer, direction), x_t, h, self, self._suffix(layer, direction))
+    def _step(self, params, x_t, state, ops):
+        return gru_step(params, x_t, state, ops=ops)
 
     def _run_direction(self, p, x, states, suffix, reverse):
         (h,) = states

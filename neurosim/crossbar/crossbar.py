@@ -64,8 +64,10 @@ class Crossbar:
         Weights (weight units).
     config : CrossbarConfig, optional
         Array, device, periphery and read mode; default ``CrossbarConfig()``.
-    rng : numpy.random.Generator, optional
-        Random stream (variability, faults, noise); default ``default_rng(config.seed)``.
+    seed : int, numpy.random.SeedSequence or None, optional
+        Root of every random stream (variability, faults, programming, drift, read noise), expanded
+        by stable keys per tile and purpose (:mod:`neurosim.seeding`); default ``config.seed``
+        (``None`` means 0, never OS entropy).
 
     Attributes
     ----------

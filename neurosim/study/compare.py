@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from typing import Any
 
 import numpy as np
 
-from neurosim.analog.executor import AnalogCell, to_analog
+from neurosim.analog.executor import to_analog, to_digital
 from neurosim.analog.hardware import HardwareConfig
 from neurosim.cells.base import RecurrentBase
 from neurosim.errors import ParameterError
@@ -19,22 +18,6 @@ __all__ = ["Comparison", "compare", "GATE_LABELS"]
 
 GATE_LABELS = {"LSTM": ("i", "f", "g", "o"), "GRU": ("r", "z", "n")}
 """Names of the row blocks of stacked gate matrices (PyTorch's order)."""
-
-
-class _Recording:
-    """Mixin: keeps each layer-direction's hidden sequence (time, batch, H) of the last call."""
-
-    def _run_direction(self, p, x, states, suffix, reverse):
-        seqs, finals = super()._run_direction(p, x, states, suffix, reverse)
-        self._recorded[suffix] = np.array(seqs[-1], dtype=np.float64)  # SRNs return (y, h): h is last
-        return seqs, finals
-
-
-def _recording(cell: RecurrentBase) -> RecurrentBase:
-    rec = copy.copy(cell)
-    rec.__class__ = type("Recording" + type(cell).__name__, (_Recording, type(cell)), {})
-    rec._recorded = {}
-    return rec
 
 
 class _ReadProbe:
@@ -136,7 +119,7 @@ class Comparison:
     step_output_rmse, step_output_max : ndarray, shape (time,)
         The same for the output (the readout's prediction when a readout is given).
     layer_step_rmse : dict of str to ndarray
-        Hidden-state RMSE per step for each layer and direction (``"_l0"``, ``"_l1_reverse"``).
+        Hidden-state RMSE per step for each layer and direction (``"l0"``, ``"l1_reverse"``).
     read_error : dict
         Per weight and gate block: RMSE and relative RMSE of the crossbar reads against the exact
         product of the same (stored, converted) inputs, accumulated over the sequence.
@@ -292,16 +275,14 @@ def compare(
         raise ParameterError(f"compare: cell must be a neurosim.cells cell, got {type(cell).__name__}")
     if inputs is None:
         raise ParameterError("compare: inputs must be an array of input sequences, got None")
-    digital = cell.digital() if isinstance(cell, AnalogCell) else cell
+    digital = to_digital(cell)
     hardware = HardwareConfig() if hardware is None else hardware
     analog = to_analog(digital, hardware)
 
-    dig = _recording(digital)
-    ana = _recording(analog)
     probe = _ReadProbe(digital)
-    ana._probe = probe
-    res_d = dig(inputs, hx)
-    res_a = ana(inputs, hx)
+    analog.ops.probe = probe
+    res_d, rec_d = digital.trace(inputs, hx)
+    res_a, rec_a = analog.trace(inputs, hx)
     batched = np.ndim(inputs) == 3
 
     out_d, hid_d = (_time_major(digital, a, batched) for a in _split(res_d))
@@ -309,12 +290,12 @@ def compare(
     if readout is not None:  # a readout reads the hidden states (Elman/Jordan: h, not their own y)
         out_d, out_a = readout.predict(hid_d), readout.predict(hid_a)
 
-    keys = list(dig._recorded)
-    hd = np.concatenate([dig._recorded[k] for k in keys], axis=-1)
-    ha = np.concatenate([ana._recorded[k] for k in keys], axis=-1)
+    keys = list(rec_d)
+    hd = np.concatenate([rec_d[k] for k in keys], axis=-1)
+    ha = np.concatenate([rec_a[k] for k in keys], axis=-1)
     hid_rmse, hid_max = _per_step(ha - hd)
     out_rmse, out_max = _per_step(out_a - out_d)
-    layer = {k: _per_step(ana._recorded[k] - dig._recorded[k])[0] for k in keys}
+    layer = {k: _per_step(rec_a[k] - rec_d[k])[0] for k in keys}
     scale = float(np.sqrt(np.mean(hd**2))) or 1.0
 
     metric = None
@@ -346,6 +327,6 @@ def compare(
         read_error=probe.result(),
         divergence=_divergence(hid_rmse, scale, p["divergence_threshold"]),
         metric=metric,
-        cost=ana.cost(),
+        cost=analog.ops.cost(),
         traces=traces,
     )

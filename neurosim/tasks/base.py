@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from neurosim.errors import ParameterError
-from neurosim.params import Param
+from neurosim.seeding import check_seed
+from neurosim.seeding import rng as seeded_rng
 
 __all__ = ["SequenceTask", "as_rng"]
 
@@ -88,23 +89,20 @@ class SequenceTask:
         return np.argmax(self.targets, axis=-1)
 
 
-_SEED = Param("int", low=0)
-
-
 def as_rng(owner: str, seed: Any = 0, rng: Any = None) -> np.random.Generator:
-    """Return ``rng`` if given, else ``numpy.random.default_rng(seed)``.
+    """Return ``rng`` if given, else the stream of ``seed`` (:func:`neurosim.seeding.rng`).
 
-    A generator argument wins over the seed so that callers can keep one stream; the seed is
-    always an explicit integer (no hidden entropy), so the same seed gives bit-identical data.
+    A generator argument wins over the seed so that callers can keep one stream. The policy is the
+    package's: ``None`` means seed 0, never OS entropy, so the same seed gives bit-identical data
+    (for an integer seed the stream is ``numpy.random.default_rng(seed)``'s).
 
     Raises
     ------
     ParameterError
-        ``seed`` is not a non-negative integer or ``rng`` is not a Generator.
+        ``seed`` is not a non-negative integer (or None) or ``rng`` is not a Generator.
     """
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise ParameterError(f"{owner}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
         return rng
-    seed = _SEED.check(owner, "seed", seed)
-    return np.random.default_rng(seed)
+    return seeded_rng(check_seed(owner, seed))

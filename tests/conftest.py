@@ -1,5 +1,6 @@
 """Shared test fixtures."""
 
+import importlib
 import shutil
 
 import _pytest.doctest
@@ -27,3 +28,12 @@ def ngspice_path():
     if path is None:
         pytest.fail("ngspice is not installed: run `bash scripts/setup.sh test` (the README's test command does)")
     return path
+
+
+def require(module: str):
+    """Import a test dependency (the ``test`` extra: torch, scikit-learn); missing is a failure, not
+    a skip, so that a reference comparison can never disappear silently from a run."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        pytest.fail(f"{module} is not installed ({exc}): run `bash scripts/setup.sh test` (the README's test command does)")

@@ -10,7 +10,9 @@ import pytest
 
 import neurosim.cells as cells
 
-torch = pytest.importorskip("torch")
+from conftest import require  # noqa: E402
+
+torch = require("torch")
 pytestmark = pytest.mark.torch
 
 TOL = {np.float32: 1e-6, np.float64: 1e-12}

@@ -246,3 +246,41 @@ def test_nonlinear_device_array_equals_ngspice(ngspice_path, rng, cell, r_wire):
     ours = xb.read_currents(v)
     res = run_ngspice(xb.netlist(v), "op", options=TIGHT_OPTIONS)
     assert rel(ours, spice_columns(res, 6, r_wire, "tia", cfg.tia_gain, 100.0)) <= 1e-6
+
+
+class _OpVoltages:
+    """neurosim.dc's operating point with the accessor spice_columns uses."""
+
+    def __init__(self, op):
+        self.voltage = op.v
+
+
+@pytest.mark.parametrize("cell,device,r_wire,r_driver", [
+    ("1S1R", None, 1.0, 0.0),            # diode selectors, linear memristors
+    ("0T1R", "sinh", 1.0, 10.0),         # the device's own nonlinear read I-V
+    ("1T1R", "sinh", 2.0, 0.0),
+    ("1S1R", "sinh", 0.5, 0.0),          # series pair: internal node solved inside the cell
+])
+def test_nonlinear_tile_newton_equals_the_general_mna_newton(rng, cell, device, r_wire, r_driver):
+    """The crossbar keeps its own Newton (port-reduced, chord steps); it must agree with
+    neurosim.dc's damped MNA Newton on the very netlist the tile writes."""
+    dev = SoftBoundsDevice(G_min=1e-6, G_max=1e-4, read_iv="sinh", v_nl=0.15) if device else None
+    v_read = 1.0 if cell == "1S1R" else 0.3
+    kw = {"device": dev} if dev is not None else {}
+    cfg = CrossbarConfig(cell=cell, mode="circuit", r_wire=r_wire, r_driver=r_driver, dac=DAC(v_read=v_read), **kw)
+    xb = Crossbar(rng.normal(size=(4, 5)), cfg)
+    v = rng.uniform(-v_read, v_read, size=5)
+    ours = xb.read_currents(v)
+    general = spice_columns(_OpVoltages(dc(xb.netlist(v))), ours.size, r_wire, "tia", cfg.tia_gain, 100.0)
+    assert rel(ours, general) <= 1e-9
+
+
+def test_tile_newton_failure_names_the_node_and_cell(rng):
+    from neurosim.errors import ConvergenceError
+
+    dev = SoftBoundsDevice(G_min=1e-6, G_max=1e-4, read_iv="sinh", v_nl=0.15)
+    cfg = CrossbarConfig(device=dev, mode="circuit", r_wire=1.0, dac=DAC(v_read=0.3))
+    xb = Crossbar(rng.normal(size=(3, 4)), cfg)
+    tile = xb.tiles[0]
+    with pytest.raises(ConvergenceError, match=r"(row|column)-wire node of (row|column) \d+ at cell \(\d+, \d+\)"):
+        tile.circuit().solve(tile._cells(tile.G), np.full((1, 4), 0.3), max_iter=1)

@@ -27,7 +27,7 @@ CASES = {
 @pytest.fixture
 def brian2():
     """brian2 with numpy code generation for these short runs (no compiler), restored afterwards."""
-    b2 = pytest.importorskip("brian2")
+    import brian2 as b2  # a core dependency
     old = b2.prefs.codegen.target
     b2.prefs.codegen.target = "numpy"
     yield b2

@@ -176,7 +176,9 @@ def test_digits_without_scikit_learn_is_a_clear_error(monkeypatch):
 
 
 def test_digits_rows_read_row_by_row():
-    datasets = pytest.importorskip("sklearn.datasets", reason="scikit-learn (optional) is not installed")
+    from conftest import require
+
+    datasets = require("sklearn.datasets")
     t = digits_rows(20, seed=0)
     assert t.inputs.shape == (8, 20, 8) and t.targets.shape == (8, 20, 10)
     data = datasets.load_digits()

@@ -66,10 +66,15 @@ def switch_conductance(r_on: float, r_off: float, v_gate) -> np.ndarray:
     """Conductance (S) of the smooth access switch at gate voltage ``v_gate`` (V).
 
     .. math:: g = g_{off} + \\frac{g_{on} - g_{off}}{1 + e^{-(v_g - v_t)/v_w}}
+
+    The netlist's switch element, evaluated by the MNA solver's own function
+    (:func:`neurosim.solve.nonlinear.switch_eval` at unit channel voltage), so the two cannot drift apart.
     """
-    g_on, g_off = 1.0 / r_on, 1.0 / r_off
-    x = -(np.asarray(v_gate, dtype=float) - ACCESS_GATE["v_t"]) / ACCESS_GATE["v_w"]
-    return g_off + (g_on - g_off) / (1.0 + np.exp(np.minimum(x, 700.0)))
+    from neurosim.solve.nonlinear import switch_eval
+
+    g, _, _ = switch_eval(1.0, np.asarray(v_gate, dtype=float), 1.0 / r_on, 1.0 / r_off,
+                          ACCESS_GATE["v_t"], ACCESS_GATE["v_w"])
+    return np.asarray(g, dtype=float)
 
 
 @dataclasses.dataclass
@@ -503,7 +508,7 @@ class TileCircuit:
                 worst = int(np.argmax(np.abs(Fu))) if Fu.size else -1
                 raise ConvergenceError(
                     f"TileCircuit.solve: Newton did not converge in {max_iter} iterations for input vector {k}: "
-                    f"last update {big:.3g} V, residual {float(np.max(np.abs(Fu))):.3g} A at unknown node {worst} "
+                    f"last update {big:.3g} V, residual {float(np.max(np.abs(Fu))):.3g} A at the {self.node_name(worst)} "
                     f"(tried damped Newton from the linearised solution)"
                 )
             vc = z[rn] - z[cn]
@@ -518,6 +523,21 @@ class TileCircuit:
             V_mem[k] = vm.reshape(self.rows, self.cols)
             P[k] = float(F[s] @ V[k])
         return I_out, V_mem, P
+
+    def node_name(self, node: int) -> str:
+        """What an unknown of the solve is, in the tile's terms (for error messages).
+
+        Examples
+        --------
+        >>> TileCircuit(2, 3, r_wire=1.0).node_name(int(TileCircuit(2, 3, r_wire=1.0).cn[1, 2]))
+        'column-wire node of column 2 at cell (1, 2)'
+        """
+        for ids, kind, line in ((self.rn, "row", 0), (self.cn, "column", 1)):
+            hit = np.argwhere(ids == node)
+            if hit.size:
+                i, j = (int(a) for a in hit[0])
+                return f"{kind}-wire node of {kind} {(i, j)[line]} at cell ({i}, {j})"
+        return f"driver or sense node (unknown {node})"
 
     def _factor(self, A):
         """A solver ``b -> A^{-1} b`` for the SPD matrix ``A`` (dense Cholesky or sparse LU)."""

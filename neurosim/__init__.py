@@ -43,7 +43,7 @@ from neurosim.solve import LinearSolver, dc, quasistatic, transient
 # --- crossbar (issue 5) ---
 from neurosim.crossbar import ADC, DAC, CostModel, Crossbar, CrossbarConfig, Programming  # noqa: E402
 # --- analog / study / tasks (issue 6) ---
-from neurosim.analog import AnalogActivation, HardwareConfig, to_analog  # noqa: E402
+from neurosim.analog import AnalogActivation, HardwareConfig, to_analog, to_digital  # noqa: E402
 from neurosim.study import Comparison, compare  # noqa: E402
 from neurosim.tasks import (  # noqa: E402
     RidgeReadout,

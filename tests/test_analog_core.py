@@ -76,8 +76,8 @@ def test_ideal_equals_digital_on_both_paths(name, path):
     x = _x(cell)
     analog = to_analog(cell, _hw(path))
     assert type(analog) is type(cell)
-    # measured <= 4e-16: a crossbar's exact product differs from BLAS by the order of summation only
-    assert _err(analog(x), cell(x)) <= 1e-12
+    # measured <= 1.2e-15: a crossbar's exact product differs from BLAS by the order of summation only
+    assert _err(analog(x), cell(x)) <= 1e-14
     assert _compiled_used(analog) == (path == "auto")
 
 
@@ -88,8 +88,8 @@ def test_circuit_without_wires_equals_ideal(name, path):
     x = _x(cell)
     ideal = to_analog(cell, _hw(path))(x)
     circuit = to_analog(cell, _hw(path, read_mode="circuit", crossbar_options={"r_wire": 0.0}))
-    # measured ~1e-15 (the MNA solution of a wire-less array is the product itself)
-    assert _err(circuit(x), ideal) <= 1e-11
+    # measured 0: the MNA solution of a wire-less array is the product itself
+    assert _err(circuit(x), ideal) <= 1e-14
     assert _compiled_used(circuit) == (path == "auto")
     wired = to_analog(cell, _hw(path, read_mode="circuit", crossbar_options={"r_wire": 5.0}))
     assert _err(wired(x), ideal) > 1e-5  # and the wires do act
@@ -122,14 +122,14 @@ def test_each_device_nonideality_same_on_both_paths(name, what):
     compiled = to_analog(cell, _hw("auto", **kw))
     out = compiled(x)
     assert _compiled_used(compiled)
-    # measured <= 2e-15: the same programmed conductances, read in another order of summation
-    assert _err(out, per_tile) <= 1e-12
-    # and each one acts: measured 2e-3 .. 0.4 for these sizes
-    assert _err(out, cell(x)) > 1e-4
+    # measured <= 1.4e-15: the same programmed conductances, read in another order of summation
+    assert _err(out, per_tile) <= 1e-14
+    # and each one acts: measured 0.01 .. 3.6 (max |analog - digital|) over these cells
+    assert _err(out, cell(x)) > 1e-3
 
 
 @pytest.mark.parametrize("mapping", ["differential", "reference"])
-@pytest.mark.parametrize("name", ["lstm_2layer_bi", "jordan_bi", "second_order_2layer_bi", "indrnn_2layer"])
+@pytest.mark.parametrize("name", CELL_NAMES)
 def test_noisy_reads_statistically_identical_on_both_paths(name, mapping):
     """Per-device read noise and readout noise: the same input in every batch entry (independent
     draws), mean and covariance of the outputs over the batch on each path."""
@@ -140,12 +140,13 @@ def test_noisy_reads_statistically_identical_on_both_paths(name, mapping):
               nonidealities=(ReadNoise(0.05),))
     outs = []
     for path, seed in (("per_tile", 1), ("auto", 2)):
-        y = _leaves(to_analog(cell, _hw(path, seed=seed, **kw))(x)[0])[0][-1]  # last step (N, features)
-        outs.append(y)
+        _, hidden = to_analog(cell, _hw(path, seed=seed, **kw)).trace(x)
+        outs.append(np.concatenate([h[-1] for h in hidden.values()], axis=-1))  # last step (N, features)
     a, b = outs
     sd = np.sqrt(0.5 * (a.var(axis=0) + b.var(axis=0)))
-    live = sd > 1e-4  # the noise is there (a relu unit that stays at 0 has none)
-    assert live.sum() >= 3
+    # the noise is there; a relu unit pinned at 0 for some draws is a mixture, left out
+    live = (sd > 1e-3) & (np.mean(a == 0, axis=0) < 0.01) & (np.mean(b == 0, axis=0) < 0.01)
+    assert live.sum() >= 2
     a, b, sd = a[:, live], b[:, live], sd[live]
     # means: within 5 standard errors of a difference of two means
     assert np.all(np.abs(a.mean(axis=0) - b.mean(axis=0)) <= 5 * sd * np.sqrt(2 / N))

@@ -45,6 +45,8 @@ from neurosim.crossbar import ADC, DAC, CostModel, Crossbar, CrossbarConfig, Pro
 # --- analog / study / tasks (issue 6) ---
 from neurosim.analog import AnalogActivation, HardwareConfig, to_analog, to_digital  # noqa: E402
 from neurosim.study import Comparison, compare  # noqa: E402
+from neurosim.study.spec import load_study  # noqa: E402
+from neurosim.study.sweep import StudyResult, run_study  # noqa: E402
 from neurosim.tasks import (  # noqa: E402
     RidgeReadout,
     SequenceTask,

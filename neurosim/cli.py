@@ -3,6 +3,10 @@
 ``neurosim compare`` runs the main job: train a small network in closed form on a benchmark task,
 map it to crossbars, run it digitally and on the hardware, print a summary table and write a
 report (JSON + PNG). Every number derives from ``--seed``.
+
+``neurosim sweep STUDY.toml`` runs a study (sweeps and Monte Carlo over the hardware, see
+:mod:`neurosim.study.spec`) into an SQLite result file, resuming where a previous run stopped;
+``--dry-run`` prints the number of runs and an estimated time.
 """
 
 from __future__ import annotations
@@ -66,6 +70,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help=".npz state_dict to load into the cell (PyTorch names) instead of the random reservoir")
     c.add_argument("--seed", type=int, default=0, help="root seed of data, weights and hardware randomness")
     c.add_argument("--out", type=Path, default=Path("report"), help="report directory")
+
+    w = sub.add_parser(
+        "sweep",
+        help="run a study file (sweeps, Monte Carlo) into an SQLite result database, resumable",
+        description=(
+            "Run every run of a study file (grid axes, random samples, Monte Carlo repeats over device seeds) "
+            "that is not yet in the result database; each run is an analog vs digital comparison. A killed "
+            "study resumes where it stopped."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    w.add_argument("study", type=Path, help="study file (TOML)")
+    w.add_argument("--db", type=Path, default=None, help="SQLite result file (default: the study file with .sqlite)")
+    w.add_argument("--executor", choices=("serial", "process", "dask"), default="process", help="where runs execute")
+    w.add_argument("--workers", type=int, default=None, help="processes of the local pool (default: CPUs available)")
+    w.add_argument("--scheduler", default=None, help="Dask scheduler address (executor dask), e.g. tcp://host:8786")
+    w.add_argument("--dry-run", action="store_true", help="print the number of runs and an estimated time, run nothing")
+    w.add_argument("--yes", action="store_true", help="accept a study of more than its max_runs runs")
+    w.add_argument("--plot", default=None, metavar="METRIC", help="write PNG plots of this metric next to the database")
+    w.add_argument("--csv", type=Path, default=None, help="also export the results as CSV")
     return parser
 
 
@@ -113,6 +137,30 @@ def _compare(args) -> int:
     return 0
 
 
+def _sweep(args) -> int:
+    from neurosim.study.spec import load_study
+    from neurosim.study.sweep import estimate, run_study
+
+    study = load_study(args.study, yes=args.yes)
+    db = args.db if args.db is not None else args.study.with_suffix(".sqlite")
+    if args.dry_run:
+        e = estimate(study, db, workers=1 if args.executor == "serial" else args.workers)
+        print(f"neurosim sweep: study {study.name!r}: {e['runs']} runs, {e['pending']} to run "
+              f"(one run {e['seconds_per_run']:.3g} s, {e['workers']} worker(s)): about {e['estimated_seconds']:.3g} s")
+        return 0
+    t0 = time.perf_counter()
+    result = run_study(study, db, executor=args.executor, workers=args.workers, scheduler=args.scheduler, yes=args.yes)
+    failed = sum(r["status"] == "failed" for r in result.rows)
+    print(f"neurosim sweep: study {study.name!r}: {len(result.rows)} of {study.n_runs} runs recorded in {db} "
+          f"({failed} failed) [{time.perf_counter() - t0:.1f} s]")
+    if args.csv is not None:
+        print(f"csv: {result.to_csv(args.csv)}")
+    if args.plot:
+        paths = result.plot(args.plot, Path(db).parent / f"{study.name}_plots")
+        print("plots: " + ", ".join(str(p) for p in paths.values()))
+    return 0 if failed == 0 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``neurosim`` command; returns the process exit status.
 
@@ -124,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on a usage or parameter error (message on stderr).
+        0 on success, 1 when a study recorded failed runs, 2 on a usage or parameter error
+        (message on stderr).
 
     Examples
     --------
@@ -141,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return _compare(args)
+        return _sweep(args) if args.command == "sweep" else _compare(args)
     except NeurosimError as exc:
         print(f"neurosim {args.command}: error: {exc}", file=sys.stderr)
         return 2

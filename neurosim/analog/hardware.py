@@ -39,8 +39,9 @@ class HardwareConfig(PlainConfig):
 
     Parameters
     ----------
-    device : str or None
-        Device card name or path (see ``neurosim.devices``); ``None``: an ideal linear
+    device : str, device model or None
+        Device card name or path (see ``neurosim.devices``), or a device model object (e.g. a
+        card's model with a parameter changed, as a study sweeps it); ``None``: an ideal linear
         conductance in the crossbar's window.
     tile_rows, tile_cols : int
         Maximum tile size (cross-points); larger matrices are split and partial sums added.
@@ -103,7 +104,7 @@ class HardwareConfig(PlainConfig):
     1
     """
 
-    device: str | None = None
+    device: object = None
     tile_rows: int = 128
     tile_cols: int = 128
     mapping: str = "differential"
@@ -127,7 +128,6 @@ class HardwareConfig(PlainConfig):
     crossbar_options: FrozenMapping = dataclasses.field(default_factory=FrozenMapping)
 
     _params: ClassVar[dict[str, Param]] = {
-        "device": Param("str", optional=True),
         "tile_rows": Param("int", low=1, high=65536),
         "tile_cols": Param("int", low=2, high=65536),
         "mapping": Param("choice", choices=("differential", "reference")),
@@ -151,6 +151,13 @@ class HardwareConfig(PlainConfig):
 
     def _check(self) -> None:
         super()._check()
+        if isinstance(self.device, Path):
+            object.__setattr__(self, "device", str(self.device))
+        if not (self.device is None or isinstance(self.device, str) or hasattr(self.device, "current")):
+            raise ParameterError(
+                f"HardwareConfig: device must be a card name, a path, a device model with current(state, v) or None, "
+                f"got {self.device!r}"
+            )
         if isinstance(self.nonidealities, list):
             object.__setattr__(self, "nonidealities", tuple(self.nonidealities))
         if not isinstance(self.nonidealities, tuple):
@@ -231,7 +238,8 @@ class HardwareConfig(PlainConfig):
     def to_dict(self) -> dict:
         """Plain data (non-idealities as ``{"type": ..., **fields}`` tables)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out["nonidealities"] = CrossbarConfig(nonidealities=self.nonidealities).to_dict()["nonidealities"]
+        plain = CrossbarConfig(device=self.device, nonidealities=self.nonidealities).to_dict()
+        out["nonidealities"], out["device"] = plain["nonidealities"], plain["device"]
         out["crossbar_options"] = thaw(self.crossbar_options)
         return out
 
@@ -239,6 +247,8 @@ class HardwareConfig(PlainConfig):
     def _from_plain(cls, kwargs: dict) -> dict:
         if kwargs.get("nonidealities"):
             kwargs["nonidealities"] = CrossbarConfig.from_dict({"nonidealities": list(kwargs["nonidealities"])}).nonidealities
+        if isinstance(kwargs.get("device"), dict):
+            kwargs["device"] = CrossbarConfig.from_dict({"device": kwargs["device"]}).device
         return kwargs
 
     def to_toml(self, path: str | Path | None = None) -> str:

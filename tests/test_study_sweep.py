@@ -194,6 +194,16 @@ def test_exports_plots_and_estimate(tmp_path):
     path = res.to_csv(tmp_path / "r.csv")
     lines = path.read_text().splitlines()
     assert len(lines) == 13 and lines[0].startswith("key,adc_bits,crossbar_options.levels,repeat,seed,status")
+    try:
+        import pandas  # noqa: F401 - optional
+    except ImportError:
+        from neurosim.errors import OptionalDependencyError
+
+        with pytest.raises(OptionalDependencyError, match="needs pandas"):
+            res.to_pandas()
+    else:
+        df = res.to_pandas()
+        assert len(df) == 12 and list(df["nrmse_analog"]) == [r["nrmse_analog"] for r in res.table()]
     paths = res.plot("nrmse_analog", tmp_path / "plots")
     assert set(paths) == {"adc_bits", "crossbar_options.levels", "heatmap"}
     assert all(p.stat().st_size > 5000 and p.read_bytes()[:4] == b"\x89PNG" for p in paths.values())

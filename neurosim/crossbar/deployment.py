@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -102,8 +103,10 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
         raise ParameterError("deployment_reads: config must have mode='device', no read_disturb and amplitude or "
                              f"pulse-width inputs, got mode={config.mode!r}, read_disturb={config.read_disturb}, "
                              f"encoding={config.dac.encoding!r}")
-    xbs = [Crossbar(weights, config, seed=s) for s in seeds]
-    ref = xbs[0]
+    ref = Crossbar(weights, config, seed=seeds[0])  # checks everything, the card's array limit included
+    # the other seeds: the same configuration with the card's model object (parsed once)
+    same = dataclasses.replace(config, device=ref.device.model) if isinstance(config.device, str) else config
+    xbs = [ref] + [Crossbar(weights, same, seed=s) for s in seeds[1:]]
     if not all(t.phys.linear and t.iv is None for xb in xbs for t in xb.tiles):
         raise ParameterError("deployment_reads: the devices must read linearly (no nonlinear device or read_iv)")
     X = check_array("deployment_reads", "X", X, shape=(None, ref.n_in), shape_names=("batch", None)).astype(np.float64)
@@ -116,6 +119,12 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
     gain = ref._gain
     scale = dac.x_max / (gain * dac.v_read * ref.map.scale)
     ni = ref.nonideal
+    # fast forms where every item offers them (checked against the generic path by the tests):
+    # drift as a product of factor(t, draw), read noise as |G(t)| amplitude(G_prog) time_factor(t)
+    drift_items, noise_items = ni.of("drift"), ni.of("read_noise")
+    fast_drift = not ni.of("levels") and all(callable(getattr(it, "factor", None)) for it in drift_items)
+    fast_noise = all(callable(getattr(it, "amplitude", None)) and callable(getattr(it, "time_factor", None))
+                     for it in noise_items)
     # per tile: the stacked programmed conductances and drift draws of all seeds
     stacks = []
     for k, tile in enumerate(ref.tiles):
@@ -124,16 +133,27 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
         G_prog = np.stack([t.G_prog for t in tiles])
         draws = tuple(np.stack([t._drift[j] for t in tiles]) for j in range(len(tile._drift)))
         V = dac.v_read * dac_quantize(dac, X[:, tile.r0 : tile.r1]) / dac.x_max
-        stacks.append((tile, G, G_prog, draws, V, ref._v_range(tile, False)))
+        amp2 = [np.square(it.amplitude(G_prog)) for it in noise_items] if fast_noise else None
+        stacks.append((tile, G, G_prog, draws, V, V * V, amp2, ref._v_range(tile, False)))
 
     def read_at(t):
         out = np.zeros((len(seeds), X.shape[0], ref.n_out))
-        for tile, G, G_prog, draws, V, v_range in stacks:
-            Gt = ni.conductance(G, t, draws) if ni.items else G
+        for tile, G, G_prog, draws, V, V2, amp2, v_range in stacks:
+            if fast_drift:
+                Gt = G
+                for it, draw in zip(drift_items, draws):
+                    Gt = Gt * it.factor(t, draw)
+            else:
+                Gt = ni.conductance(G, t, draws) if ni.items else G
             I = np.matmul(V, Gt)  # (seeds, batch, cols)
-            std = ni.read_std(Gt, t, G_prog=G_prog) if ni.of("read_noise") else None
-            if std is not None:
-                I += normal_from_variance(rng, np.ascontiguousarray(np.matmul(V * V, std * std)))
+            if noise_items:
+                if fast_noise:
+                    w = [float(it.time_factor(t)) ** 2 for it in noise_items]
+                    var = Gt * Gt
+                    var *= amp2[0] * w[0] if len(amp2) == 1 else sum(a * wk for a, wk in zip(amp2, w))
+                else:
+                    var = np.square(ni.read_std(Gt, t, G_prog=G_prog))
+                I += normal_from_variance(rng, np.ascontiguousarray(np.matmul(V2, var)))
             y = adc_convert(adc, gain * ref.map.combine(I), v_range, rng)
             out[:, :, tile.o0 : tile.o1] += y * scale
         return out

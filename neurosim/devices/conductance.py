@@ -322,8 +322,8 @@ class LinearConductance(DeviceModel):
     Examples
     --------
     >>> d = LinearConductance(G_min=0.0, G_max=25e-6)
-    >>> float(d.current(1e-5, 0.2))
-    2e-06
+    >>> float(d.current(1e-5, 0.5))
+    5e-06
     """
 
     G_min: float = 0.0

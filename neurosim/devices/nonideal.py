@@ -209,6 +209,14 @@ class ReadNoise(Checked):
         """
         return self.sigma * np.abs(np.asarray(G, dtype=float))
 
+    def amplitude(self, G_prog):
+        """Separable form ``read_std = |G| amplitude(G_prog) time_factor(t)``: ``sigma``."""
+        return np.full(np.shape(G_prog), self.sigma)
+
+    def time_factor(self, t):
+        """Separable form: 1 (no time dependence)."""
+        return 1.0
+
     def apply(self, current, rng):
         """Noisy currents (A), same shape as ``current``."""
         rng = _need_rng("ReadNoise", rng)

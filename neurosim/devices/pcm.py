@@ -298,6 +298,10 @@ class PCMReadNoise(Checked):
             p = np.exp(0.65 * np.log(x))  # x**0.65 (0 at x = 0), ~2x faster than the power
         return np.minimum(0.0088 / np.maximum(p, 1e-3), 0.2)
 
+    def amplitude(self, G_prog):
+        """Separable form ``read_std = |G| amplitude(G_prog) time_factor(t)``: ``scale * Q_s(G_prog)``."""
+        return self.scale * self.q_s(G_prog)
+
     def time_factor(self, t):
         r""":math:`\sqrt{\ln((t + t_0 + t_{read}) / (2 t_{read}))}` for ``t`` s after programming."""
         t = _time("PCMReadNoise", t)
@@ -308,7 +312,7 @@ class PCMReadNoise(Checked):
         (S, as read); ``G_prog`` (S) the programmed ones (default ``G``)."""
         G = np.asarray(G, dtype=float)
         Gp = G if G_prog is None else G_prog
-        return self.scale * np.abs(G) * self.q_s(Gp) * self.time_factor(t)
+        return np.abs(G) * self.amplitude(Gp) * self.time_factor(t)
 
 
 def pcm_nonidealities(g_max: float = 25e-6, t0: float = 20.0, t_read: float = 250e-9, prog_scale: float = 1.0,

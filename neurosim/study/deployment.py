@@ -30,8 +30,8 @@ def deployment_table(result) -> str:
     >>> d = {"times": np.array([1.0]), "seeds": [0], "settings": ["none"], "output_rmse": {"none": np.array([[0.5]])},
     ...      "task_error": None, "task_metric": None}
     >>> print(deployment_table(d))
-    setting     time_s  output_rmse_mean  output_rmse_sd
-    none             1               0.5               0
+    setting  time_s  output_rmse_mean  output_rmse_sd
+    none          1               0.5               0
     """
     d = _data(result)
     head = ["setting", "time_s", "output_rmse_mean", "output_rmse_sd"]

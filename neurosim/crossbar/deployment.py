@@ -150,7 +150,11 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
                 if fast_noise:
                     w = [float(it.time_factor(t)) ** 2 for it in noise_items]
                     var = Gt * Gt
-                    var *= amp2[0] * w[0] if len(amp2) == 1 else sum(a * wk for a, wk in zip(amp2, w))
+                    if len(amp2) == 1:
+                        var *= amp2[0]
+                        var *= w[0]
+                    else:
+                        var *= sum(a * wk for a, wk in zip(amp2, w))
                 else:
                     var = np.square(ni.read_std(Gt, t, G_prog=G_prog))
                 I += normal_from_variance(rng, np.ascontiguousarray(np.matmul(V2, var)))

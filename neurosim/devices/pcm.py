@@ -294,9 +294,14 @@ class PCMReadNoise(Checked):
     def q_s(self, G_prog):
         """The 1/f amplitude :math:`Q_s` (dimensionless) of programmed conductances (S)."""
         x = np.abs(np.asarray(G_prog, dtype=float)) / self.g_max
-        with np.errstate(divide="ignore"):
-            p = np.exp(0.65 * np.log(x))  # x**0.65 (0 at x = 0), ~2x faster than the power
-        return np.minimum(0.0088 / np.maximum(p, 1e-3), 0.2)
+        # min(0.0088 / max(x^0.65, 1e-3), 0.2) is 0.2 for every x below x_c = (0.0088/0.2)^(1/0.65): clipping
+        # x at x_c first gives the same values without log(0) (slow -inf arithmetic) or the power
+        x_c = (0.0088 / 0.2) ** (1.0 / 0.65)
+        q = np.log(np.maximum(x, x_c))
+        q *= -0.65
+        np.exp(q, out=q)
+        q *= 0.0088
+        return np.minimum(q, 0.2, out=q)
 
     def amplitude(self, G_prog):
         """Separable form ``read_std = |G| amplitude(G_prog) time_factor(t)``: ``scale * Q_s(G_prog)``."""

@@ -177,12 +177,12 @@ class AnalogOps:
         n_out = xb.n_out
         if hw.step_time is None and self.probe is None and out is not None and X.ndim == 2 \
                 and out.flags.c_contiguous and out.dtype == X.dtype:
-            return xb.matmul(X, out=out)  # the per-step recurrent read: straight into the cell's buffer
+            return xb.matmul(X, t=self._fixed_time(), out=out)  # the per-step recurrent read: into the cell's buffer
         if hw.step_time is not None and X.ndim == 3:
             # an input projection of a whole sequence: each step is read at its own time
             Y = np.stack([xb.matmul(X[t], t=self._next_time(name)) for t in range(X.shape[0])])
         else:
-            t = None if hw.step_time is None else self._next_time(name)
+            t = self._fixed_time() if hw.step_time is None else self._next_time(name)
             Y = xb.matmul(X.reshape(-1, X.shape[-1]), t=t)
         Y = Y.reshape(X.shape[:-1] + (n_out,))
         if self.probe is not None:
@@ -191,6 +191,10 @@ class AnalogOps:
             return Y.astype(X.dtype, copy=False)
         out[...] = Y
         return out
+
+    def _fixed_time(self):
+        """The read time without ``step_time``: ``t_start`` (s), or None (no time) when it is 0."""
+        return self.hardware.t_start if self.hardware.t_start > 0 else None
 
     def _next_time(self, name: str) -> float:
         """Read number k of a crossbar in a call happens at ``t_start + k * step_time`` after programming."""

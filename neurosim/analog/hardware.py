@@ -20,7 +20,8 @@ from neurosim.seeding import derive
 __all__ = ["HardwareConfig"]
 
 # Crossbar fields HardwareConfig sets itself; crossbar_options may not override them.
-_OWN = {"device", "tile_rows", "tile_cols", "mapping", "mode", "nonidealities", "read_disturb", "seed"}
+_OWN = {"device", "tile_rows", "tile_cols", "mapping", "mode", "nonidealities", "read_disturb", "seed",
+        "drift_compensation"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +76,10 @@ class HardwareConfig(PlainConfig):
         Duration of one recurrent time step (s). When set, the crossbars are read at time
         ``t_start + t * step_time`` after programming, so drift evolves along one sequence.
     t_start : float
-        Time (s) between programming and the first step.
+        Time (s) between programming and the first step. Without ``step_time`` every read happens
+        at ``t_start`` (the deployment time; ``0`` reads without a time, as before).
+    drift_compensation : {None, "global", "per_column"}
+        Drift compensation of every crossbar (:meth:`~neurosim.crossbar.Crossbar.compensation`).
     read_disturb : bool
         Let every read update the device states (read disturb), evolving along the sequence.
     seed : int
@@ -126,6 +130,7 @@ class HardwareConfig(PlainConfig):
     read_disturb: bool = False
     seed: int = 0
     crossbar_options: FrozenMapping = dataclasses.field(default_factory=FrozenMapping)
+    drift_compensation: str | None = None
 
     _params: ClassVar[dict[str, Param]] = {
         "tile_rows": Param("int", low=1, high=65536),
@@ -145,6 +150,7 @@ class HardwareConfig(PlainConfig):
         "state_bits": Param("int", low=2, high=24, optional=True),
         "step_time": Param("real", low=0, low_open=True, unit="s", optional=True),
         "t_start": Param("real", low=0, unit="s"),
+        "drift_compensation": Param("choice", choices=("global", "per_column"), optional=True),
         "read_disturb": Param("bool"),
         "seed": Param("int", low=0),
     }
@@ -231,6 +237,7 @@ class HardwareConfig(PlainConfig):
         return CrossbarConfig(
             device=self.device, tile_rows=self.tile_rows, tile_cols=self.tile_cols, mapping=self.mapping,
             mode=self.read_mode, nonidealities=self.nonidealities, read_disturb=self.read_disturb,
+            drift_compensation=self.drift_compensation,
             dac=dac, adc=adc, **opts,
         )
 

@@ -28,9 +28,11 @@ from neurosim.crossbar.circuit import TileCircuit
 from neurosim.crossbar.config import ADC, DAC, CostModel, CrossbarConfig, Programming
 from neurosim.crossbar.cost import Cost
 from neurosim.crossbar.crossbar import Crossbar
+from neurosim.crossbar.deployment import deployment_reads
 from neurosim.crossbar.mapping import WeightMap
 
 __all__ = [
+    "deployment_reads",
     "Crossbar",
     "CrossbarConfig",
     "DAC",

@@ -278,6 +278,11 @@ class CrossbarConfig(PlainConfig):
     seed : int or None
         Root seed of the crossbar's random streams (variability, faults, programming, drift, read
         noise), expanded by stable keys (:mod:`neurosim.seeding`); ``None`` means 0.
+    drift_compensation : {None, "global", "per_column"}
+        Scale the outputs of a read at time ``t`` by factors measured with reference reads (see
+        :meth:`~neurosim.crossbar.Crossbar.compensation`): one factor per crossbar (``"global"``,
+        aihwkit's ``GlobalDriftCompensation``) or one per output (``"per_column"``). Only for reads
+        with a time ``t`` in ``device``/``circuit`` mode; its reads are counted in the cost.
     """
 
     device: Any = None
@@ -308,6 +313,7 @@ class CrossbarConfig(PlainConfig):
     selector_n: float = 1.0
     read_path: str = "auto"
     seed: int | None = None
+    drift_compensation: str | None = None
 
     _params: ClassVar[dict[str, Param]] = {
         "cell": Param("choice", choices=("0T1R", "1T1R", "1S1R")),
@@ -332,6 +338,7 @@ class CrossbarConfig(PlainConfig):
         "selector_n": Param("real", low=0.5, high=10),
         "read_path": Param("choice", choices=("auto", "per_tile")),
         "seed": Param("int", low=0, optional=True),
+        "drift_compensation": Param("choice", choices=("global", "per_column"), optional=True),
     }
 
     def _check(self) -> None:

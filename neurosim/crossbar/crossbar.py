@@ -129,6 +129,7 @@ class Crossbar:
         self._ranges: dict = {}
         self._plans: OrderedDict = OrderedDict()
         self._eligible: dict = {}
+        self._comp: dict = {}  # drift compensation: reference reads and factors, keyed by version and time
         #: increases with every programming; compiled reads are keyed by it
         self.version = 0
         self._cost = Cost()
@@ -197,6 +198,7 @@ class Crossbar:
             tile.program(self.map.to_conductance(W[tile.o0 : tile.o1, tile.r0 : tile.r1]))
         self.version += 1
         self._plans.clear()
+        self._comp.clear()
         self._ranges.clear()
         self._count_programming()
         return self
@@ -318,7 +320,7 @@ class Crossbar:
                 offsets[tile.o0] = c
                 c += tile.cols
         for tile in self.tiles:
-            I, _, _ = tile.read(V[:, tile.r0 : tile.r1], self.config.mode, t)
+            I, _, _ = tile.read(V[:, tile.r0 : tile.r1], self.config.mode, t, rng=self._read_rng)
             out[:, offsets[tile.o0] : offsets[tile.o0] + tile.cols] += I
         return out[0] if single else out
 
@@ -403,7 +405,99 @@ class Crossbar:
         Y = check_array("Crossbar.matmul_transposed", "Y", Y, shape=(None, self.n_out), shape_names=("batch", None))
         return self._read(Y, t, True, out)
 
+    # ------------------------------------------------------------------ drift compensation
+    def _compensating(self, t) -> bool:
+        return self.config.drift_compensation is not None and t is not None and self.config.mode != "ideal"
+
+    def compensation(self, t: float) -> np.ndarray:
+        r"""Drift compensation factors at time ``t`` (s since programming), one per output.
+
+        Right after programming (``t = 0``) and at ``t`` the crossbar reads the reference inputs
+        :math:`x_{max} e_i` (every unit vector at full scale, ``n_in`` reads each, through the same
+        read path, noise and converters included, counted in :meth:`cost`); with the outputs
+        :math:`Y^{(0)}, Y^{(t)}` (reference input :math:`i`, output :math:`k`):
+
+        .. math::
+
+            lpha = rac{\sum_{ik} |Y^{(0)}_{ik}|}{\sum_{ik} |Y^{(t)}_{ik}|}\ 	ext{(global)}, \qquad
+            lpha_k = rac{\sum_i |Y^{(0)}_{ik}|}{\sum_i |Y^{(t)}_{ik}|}\ 	ext{(per column)}
+
+        (a zero denominator gives 1). Reads at ``t`` return :math:`lpha_k y_k` (aihwkit's
+        ``GlobalDriftCompensation`` / ``PerColumnDriftCompensation``, whose mean absolute readout
+        of the identity is the same ratio). Transposed reads scale their inputs by :math:`lpha_k`
+        instead (the same algebra: row :math:`k` of the drifted matrix is multiplied by :math:`lpha_k`).
+        The reference of ``t = 0`` is measured once per programming, the one of each ``t`` once.
+
+        Parameters
+        ----------
+        t : float
+            Time since programming (s), >= 0.
+
+        Returns
+        -------
+        ndarray, shape (out,)
+            The factors (all equal for ``"global"``; ones when compensation is off or the mode is ideal).
+
+        Raises
+        ------
+        ParameterError
+            A negative or non-finite ``t``.
+
+        Examples
+        --------
+        >>> from neurosim.devices import RetentionDrift
+        >>> cfg = CrossbarConfig(mode="device", nonidealities=(RetentionDrift(nu=0.1),), drift_compensation="global")
+        >>> xb = Crossbar(np.array([[1.0, -0.5]]), cfg)
+        >>> round(float(xb.compensation(100.0)[0]), 12)     # 100**0.1
+        1.584893192461
+        """
+        t = float(t)
+        if not (math.isfinite(t) and t >= 0):
+            raise ParameterError(f"Crossbar: t (time since programming) must be a finite number >= 0 s, got {t!r}")
+        if not self._compensating(t):
+            return np.ones(self.n_out)
+        key = (self.version, t)
+        alpha = self._comp.get(key)
+        if alpha is None:
+            if len(self._comp) > 32:
+                self._comp.clear()
+            ref = self._reference_read(0.0)
+            cur = ref if t == 0.0 else self._reference_read(t)
+            if self.config.drift_compensation == "global":
+                num, den = np.sum(np.abs(ref)), np.sum(np.abs(cur))
+                alpha = np.full(self.n_out, num / den if den > 0 else 1.0)
+            else:
+                num, den = np.sum(np.abs(ref), axis=0), np.sum(np.abs(cur), axis=0)
+                alpha = np.where(den > 0, num / np.where(den > 0, den, 1.0), 1.0)
+            self._comp[key] = alpha
+        return alpha
+
+    def _reference_read(self, t: float) -> np.ndarray:
+        """Outputs (n_in, out) of the reference inputs ``x_max e_i`` read at ``t`` (uncompensated)."""
+        key = (self.version, "ref", t)
+        Y = self._comp.get(key)
+        if Y is None:
+            X = np.eye(self.n_in) * self.config.dac.x_max
+            Y = self._comp[key] = self._read_raw(X, t, False, None)
+        return Y
+
     def _read(self, X, t, transposed, out):
+        if t is not None:
+            t = float(t)
+            if not (math.isfinite(t) and t >= 0):
+                raise ParameterError(f"Crossbar: t (time since programming) must be a finite number >= 0 s, got {t!r}")
+        if not self._compensating(t) or X.shape[0] == 0:
+            return self._read_raw(X, t, transposed, out)
+        alpha = self.compensation(t)
+        per_column = self.config.drift_compensation == "per_column"
+        if transposed and per_column:  # rows of the drifted matrix scaled: scale the inputs that drive them
+            X = np.asarray(X) * alpha.astype(np.float32 if np.asarray(X).dtype == np.float32 else np.float64)
+            return self._read_raw(X, t, transposed, out)
+        out = self._read_raw(X, t, transposed, out)
+        out *= alpha[0] if transposed else alpha.astype(out.dtype)
+        return out
+
+    def _read_raw(self, X, t, transposed, out):
         if X.dtype.kind == "c":
             raise ParameterError(f"Crossbar: inputs must be real, got dtype {X.dtype}")
         if t is not None:

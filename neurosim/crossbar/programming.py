@@ -122,7 +122,7 @@ def program(dev, G_target: np.ndarray, prog: Programming, rng: np.random.Generat
         polarity = np.where(need, np.sign(err), 0).astype(np.int64)
         v_p = np.where(polarity > 0, prog.v_set, prog.v_reset)
         energy += float(np.sum(np.where(need, v_p**2 * G, 0.0)) * prog.t_pulse)
-        kwargs = {"rng": rng, "noise": c2c} if c2c is not None else {}
+        kwargs = {"rng": rng, "noise": c2c} if c2c is not None else {"rng": rng}
         state = np.asarray(model.apply_pulses(state, need.astype(np.int64), polarity, **kwargs), dtype=float)
         pulses += need
         G = dev.conductance(state)

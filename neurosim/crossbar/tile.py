@@ -78,7 +78,7 @@ class Tile:
         self.cfg, self.dev, self.nonideal = cfg, dev, nonideal
         self.rows, self.cols = G_target.shape
         key = ("tile", r0, o0)
-        self._rng = {k: stream(root, key, k) for k in ("variability", "faults", "programming", "drift")}
+        self._rng = {k: stream(root, key, k) for k in ("variability", "faults", "programming", "drift", "write")}
         self._maps: OrderedDict = OrderedDict()
         self._circuit: dict[bool, TileCircuit] = {}
         ni = nonideal
@@ -107,13 +107,31 @@ class Tile:
                             res.energy)
         else:
             res = program(phys, G_target, cfg.programming, rng, c2c=ni.program_noise())
+        state = res.state
+        if ni.of("write"):  # the residual error of the write (e.g. PCM programming noise), once
+            state = self._state_of(ni.write(phys.conductance(state), self._rng["write"]), state)
         fmap = self.fault_map
         stuck = fmap.stuck_on.any() or fmap.stuck_off.any()
-        self.state = fmap.force(res.state, phys.model) if stuck else res.state
+        self.state = fmap.force(state, phys.model) if stuck else state
         self.program_result = res
         self.G = phys.conductance(self.state)
-        self._drift = ni.drift_sample(ni.levels(self.G), self._rng["drift"])
+        self.G_prog = ni.levels(self.G)  # as stored, before drift: what drift and 1/f noise start from
+        self._drift = ni.drift_sample(self.G_prog, self._rng["drift"])
         self._maps.clear()
+
+    def _state_of(self, G, state):
+        """Device states (of the physical devices) whose conductances are ``G`` (S).
+
+        A linear device whose state is its conductance takes ``G`` divided by its per-device factor
+        (``G`` may leave the window, as a write error may); any other device is inverted within its range.
+        """
+        phys = self.phys
+        if getattr(phys.model, "state_is_conductance", False) and phys.linear:
+            unit = phys.conductance(np.ones_like(state))
+            return np.where(unit > 0, G / np.where(unit > 0, unit, 1.0), state)
+        lo = float(np.min(phys.conductance(np.asarray(phys.s_off))))
+        hi = float(np.max(phys.conductance(np.asarray(phys.s_on))))
+        return phys.state_for(np.clip(G, lo, hi))
 
     def set_state(self, state: np.ndarray) -> None:
         """Replace the device states (read disturb) and drop cached circuit maps."""
@@ -130,7 +148,9 @@ class Tile:
 
     def read_std_at(self, t, G=None):
         """Per-device read-noise standard deviation (S) at time ``t``, or None without read noise."""
-        return self.nonideal.read_std(self.conductance_at(t) if G is None else G, t)
+        if not self.nonideal.of("read_noise"):
+            return None
+        return self.nonideal.read_std(self.conductance_at(t) if G is None else G, t, G_prog=self.G_prog)
 
     @property
     def linear(self) -> bool:

@@ -3,7 +3,9 @@
 Models (pure, vectorised ``current(state, v)``, ``dcurrent_dv``, ``dstate_dt``, ``step``,
 ``spice_subckt``, ``equations``): :class:`LinearIonDrift` (Strukov 2008 with the Joglekar, Biolek
 and Prodromakis windows), :class:`TEAM`, :class:`VTEAM`, :class:`Yakopcic`, and the behavioural
-:class:`SoftBoundsDevice` for programming studies. Cards: :func:`load_device`. Non-idealities:
+:class:`SoftBoundsDevice` for programming studies, :class:`LinearConductance` (a device described by
+its statistics, e.g. PCM with :mod:`neurosim.devices.pcm`), :class:`GateControlledRRAM` (1T1R,
+gate-controlled SET, Li et al. 2019). Cards: :func:`load_device`. Non-idealities:
 :mod:`neurosim.devices.nonideal`.
 
 Examples
@@ -16,7 +18,7 @@ Examples
 
 from .base import DeviceModel
 from .cards import DeviceCard, list_devices, load_device, read_card
-from .conductance import SoftBoundsDevice
+from .conductance import LinearConductance, SoftBoundsDevice
 from .drift import LinearIonDrift
 from .nonideal import (
     CycleToCycleNoise,
@@ -31,7 +33,9 @@ from .nonideal import (
     nonideality_class,
     register_nonideality,
 )
+from .pcm import PCMDrift, PCMProgrammingNoise, PCMReadNoise, pcm_mean_drift_factor, pcm_nonidealities, pcm_nu_stats
 from .plot import plot_iv, plot_state
+from .rram1t1r import GateControlledRRAM
 from .simulate import Trace, simulate
 from .team import TEAM, VTEAM
 from .yakopcic import Yakopcic
@@ -43,6 +47,14 @@ __all__ = [
     "VTEAM",
     "Yakopcic",
     "SoftBoundsDevice",
+    "LinearConductance",
+    "GateControlledRRAM",
+    "PCMProgrammingNoise",
+    "PCMDrift",
+    "PCMReadNoise",
+    "pcm_nonidealities",
+    "pcm_nu_stats",
+    "pcm_mean_drift_factor",
     "DeviceCard",
     "load_device",
     "read_card",

@@ -8,6 +8,10 @@ A card has four tables, and an optional fifth::
     [ranges]       name = [low, high] for every numeric parameter; the value must lie inside
     [source]       authors, title, venue, year, doi (+ optional note, url)
     [array]        max_rows, max_cols (optional): the largest array (tile) the device allows
+    [[nonidealities]]  (optional, repeated) type = "<registered non-ideality>" and its fields (SI):
+                   the device's statistics (e.g. PCM programming noise, drift, read noise), returned
+                   as ``DeviceCard.nonidealities`` for ``nonidealities=`` of a crossbar; a card never
+                   switches them on by itself
 
 Cards are looked up by name in the directories of ``$NEUROSIM_DEVICE_PATH`` (``os.pathsep``
 separated) and then in ``<repository>/devices/`` (located relative to this package, so it works
@@ -32,7 +36,8 @@ from pathlib import Path
 from neurosim.errors import DeviceCardError, ParameterError
 from neurosim.resources import data_dir
 
-from .conductance import SoftBoundsDevice
+from .conductance import LinearConductance, SoftBoundsDevice
+from .rram1t1r import GateControlledRRAM
 from .drift import LinearIonDrift
 from .team import TEAM, VTEAM
 from .yakopcic import Yakopcic
@@ -46,6 +51,8 @@ FAMILIES = {
     "vteam": VTEAM,
     "yakopcic": Yakopcic,
     "soft_bounds": SoftBoundsDevice,
+    "linear_conductance": LinearConductance,
+    "gate_controlled_rram": GateControlledRRAM,
 }
 
 
@@ -71,7 +78,7 @@ def model_class(name: str) -> type:
 
 
 _TABLES = ("model", "parameters", "ranges", "source")
-_OPTIONAL_TABLES = ("array",)
+_OPTIONAL_TABLES = ("array", "nonidealities")
 _ARRAY_KEYS = {"max_rows": True, "max_cols": True}
 _MODEL_KEYS = {"family": True, "description": False}
 _SOURCE_KEYS = {"authors": True, "title": True, "venue": True, "year": True, "doi": True, "note": False, "url": False}
@@ -100,6 +107,9 @@ class DeviceCard:
     max_array_size : tuple of int or None
         ``(max_rows, max_cols)`` from the optional ``[array]`` table: the largest array (tile) the
         published device was demonstrated in or is specified for; ``None`` when the card sets none.
+    nonidealities : tuple
+        The non-ideality objects of the optional ``[[nonidealities]]`` tables (the device's
+        statistics), to pass as ``nonidealities=`` of a crossbar or hardware configuration.
     """
 
     name: str
@@ -110,6 +120,7 @@ class DeviceCard:
     source: dict
     description: str = ""
     max_array_size: tuple | None = None
+    nonidealities: tuple = ()
 
 
 def device_dirs() -> list[Path]:
@@ -234,6 +245,7 @@ def read_card(name_or_path) -> DeviceCard:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise DeviceCardError(f"must be an integer >= 1, got {value!r}", path=path, key=key)
         max_array = (array["max_rows"], array["max_cols"])
+    nonideal = _card_nonidealities(path, data.get("nonidealities", []))
     try:
         model = cls(**params)
     except ParameterError as exc:
@@ -248,7 +260,34 @@ def read_card(name_or_path) -> DeviceCard:
         source=dict(source),
         description=str(data["model"].get("description", "")),
         max_array_size=max_array,
+        nonidealities=nonideal,
     )
+
+
+def _card_nonidealities(path: str, tables) -> tuple:
+    """The ``[[nonidealities]]`` tables as objects, from the explicit non-ideality registry."""
+    from .nonideal import nonideality_class
+
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise DeviceCardError("[[nonidealities]] must be an array of tables", path=path, key="nonidealities")
+    out = []
+    for table in tables:
+        kwargs = dict(table)
+        name = kwargs.pop("type", None)
+        try:
+            cls = nonideality_class(name)
+        except ParameterError as exc:
+            raise DeviceCardError(str(exc), path=path, key="type") from None
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - fields)
+        if unknown:
+            raise DeviceCardError(f"unknown key(s) {unknown} for non-ideality {name!r}; allowed: {sorted(fields)}",
+                                  path=path, key=unknown[0])
+        try:
+            out.append(cls(**kwargs))
+        except (ParameterError, TypeError) as exc:
+            raise DeviceCardError(str(exc), path=path, key=name) from None
+    return tuple(out)
 
 
 def load_device(name_or_path):

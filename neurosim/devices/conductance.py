@@ -40,7 +40,7 @@ from neurosim.params import Param, check_array
 
 from .base import DeviceModel, spice_num
 
-__all__ = ["SoftBoundsDevice"]
+__all__ = ["SoftBoundsDevice", "LinearConductance"]
 
 _POS = {"low": 0.0, "low_open": True}
 
@@ -303,3 +303,96 @@ class SoftBoundsDevice(DeviceModel):
             "pulse_down": "G -= alpha_down*(G_max - G_min)*((G - G_min)/(G_max - G_min))**gamma_down",
             "bounds": "G_min <= G <= G_max",
         }
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearConductance(DeviceModel):
+    r"""A non-volatile linear conductance whose state is its conductance (S), for devices described
+    by their statistics (e.g. PCM with :mod:`neurosim.devices.pcm`).
+
+    .. math:: i = G v, \qquad \frac{dG}{dt} = 0, \qquad G \in [G_{min}, G_{max}]
+
+    Parameters
+    ----------
+    G_min, G_max : float or array_like
+        Programmable window (S), 0 <= G_min < G_max.
+    initial_state : float or array_like
+        Initial conductance (S) in [G_min, G_max].
+
+    Examples
+    --------
+    >>> d = LinearConductance(G_min=0.0, G_max=25e-6)
+    >>> float(d.current(1e-5, 0.5))
+    5e-06
+    """
+
+    G_min: float = 0.0
+    G_max: float = 25e-6
+    initial_state: float = 0.0
+
+    _params: ClassVar[dict[str, Param]] = {
+        "G_min": Param("real", low=0.0, unit="S"),
+        "G_max": Param("real", unit="S", **_POS),
+        "initial_state": Param("real", low=0.0, unit="S"),
+    }
+    _array_params: ClassVar[tuple[str, ...]] = ("G_min", "G_max", "initial_state")
+    state_is_conductance: ClassVar[bool] = True
+    state_name: ClassVar[str] = "G"
+    state_unit: ClassVar[str] = "S"
+    spice_state_scale: ClassVar[float] = 1e-6
+
+    def _check(self) -> None:
+        super()._check()
+        if np.any(np.asarray(self.G_max) <= np.asarray(self.G_min)):
+            raise ParameterError(f"LinearConductance: G_max must be > G_min, got G_max={self.G_max!r} and G_min={self.G_min!r}")
+        g0 = np.asarray(self.initial_state)
+        if np.any(g0 < self.G_min) or np.any(g0 > self.G_max):
+            raise ParameterError(f"LinearConductance: initial_state must be in [G_min, G_max] = [{self.G_min!r}, "
+                                 f"{self.G_max!r}] S, got {self.initial_state!r}")
+
+    @property
+    def state_bounds(self) -> tuple:
+        """``(G_min, G_max)`` (S)."""
+        return (self.G_min, self.G_max)
+
+    @property
+    def state_on(self):
+        """``G_max``."""
+        return self.G_max
+
+    @property
+    def state_off(self):
+        """``G_min``."""
+        return self.G_min
+
+    def current(self, state, v):
+        """Current :math:`G v` (A)."""
+        return np.asarray(state, dtype=float) * np.asarray(v, dtype=float)
+
+    def dcurrent_dv(self, state, v):
+        """:math:`G` (S), broadcast to ``v``."""
+        g = np.asarray(state, dtype=float)
+        return g * np.ones_like(np.asarray(v, dtype=float))
+
+    def dstate_dt(self, state, v):
+        """0: a non-volatile device."""
+        return np.zeros(np.broadcast_shapes(np.shape(state), np.shape(v)))
+
+    def dcurrent_dstate(self, state, v):
+        """:math:`v` (V)."""
+        return np.asarray(v, dtype=float) * np.ones_like(np.asarray(state, dtype=float))
+
+    def dstate_partials(self, state, v):
+        """``(0, 0, 0)``: no continuous dynamics."""
+        z = self.dstate_dt(state, v)
+        return z, z.copy(), z.copy()
+
+    def spice_subckt(self, name: str) -> str:
+        """ngspice behavioural ``.subckt name p n``; node ``x`` holds G in uS (constant)."""
+        self._scalar(*self._array_params)
+        g = f"(V(x)*{spice_num(self.spice_state_scale)})"
+        return self._spice_wrap(name, "0", f"({g}*V(p,n))", "LinearConductance")
+
+    def equations(self) -> dict:
+        """The model as brian2-style text."""
+        return {"state": "dG/dt = 0*siemens/second : siemens", "current": "I = G*v : amp", "bounds": "G_min <= G <= G_max"}

@@ -11,6 +11,7 @@ stage           method                                          several of the s
 ``model``       ``apply(model, shape, rng) -> model``           applying each in turn (spreads multiply)
 ``faults``      ``sample(shape, rng) -> FaultMap``              union of the stuck devices (ON wins)
 ``program``     ``apply(delta, rng) -> delta``                  applying each in turn on every increment
+``write``       ``apply(G, rng) -> G``  (S, once per programming) applying each in turn
 ``levels``      ``apply(G) -> G``                               applying each in turn
 ``drift``       ``sample(G, rng) -> draw``,                     product of the factors, each with its
                 ``at(G, t, draw) -> G``                         own per-device draw
@@ -18,6 +19,11 @@ stage           method                                          several of the s
                 ``read_shape_dv(v) -> h'(v)``
 ``read_noise``  ``read_std(G, t) -> std``  (S, per device)        variances add
 ==============  ==============================================  ====================================
+
+``write`` items act once on the conductances a programming achieved (the residual error of a
+device's own program-and-verify, e.g. :class:`~neurosim.devices.PCMProgrammingNoise`), before the
+stuck faults are forced. A ``read_noise`` item with a true class attribute ``uses_programmed`` is
+called ``read_std(G, t, G_prog=...)`` with the programmed (undrifted) conductances as well.
 
 Built-ins: :class:`DeviceToDeviceVariability` (model), :class:`StuckAtFaults` (faults),
 :class:`CycleToCycleNoise` (program), :class:`FiniteLevels` (levels), :class:`RetentionDrift`
@@ -202,6 +208,14 @@ class ReadNoise(Checked):
         ``t`` (s since programming) is accepted for the protocol; this noise does not depend on it.
         """
         return self.sigma * np.abs(np.asarray(G, dtype=float))
+
+    def amplitude(self, G_prog):
+        """Separable form ``read_std = |G| amplitude(G_prog) time_factor(t)``: ``sigma``."""
+        return np.full(np.shape(G_prog), self.sigma)
+
+    def time_factor(self, t):
+        """Separable form: 1 (no time dependence)."""
+        return 1.0
 
     def apply(self, current, rng):
         """Noisy currents (A), same shape as ``current``."""
@@ -401,6 +415,7 @@ STAGES: dict[str, tuple[tuple[str, ...], str]] = {
     "model": (("apply",), "applied in turn"),
     "faults": (("sample",), "union of stuck devices, stuck-ON wins"),
     "program": (("apply",), "applied in turn to every increment"),
+    "write": (("apply",), "applied in turn to the programmed conductances"),
     "levels": (("apply",), "applied in turn"),
     "drift": (("sample", "at"), "product of the factors, each with its own per-device draw"),
     "read_iv": (("read_shape", "read_shape_dv"), "at most one"),
@@ -490,8 +505,10 @@ def nonideality_name(obj) -> str:
     )
 
 
+from neurosim.devices.pcm import PCMDrift, PCMProgrammingNoise, PCMReadNoise  # noqa: E402
+
 for _cls in (DeviceToDeviceVariability, CycleToCycleNoise, ReadNoise, StuckAtFaults, RetentionDrift, FiniteLevels,
-             NonlinearReadIV):
+             NonlinearReadIV, PCMProgrammingNoise, PCMDrift, PCMReadNoise):
     register_nonideality(_cls)
 
 
@@ -524,7 +541,7 @@ class NonIdealities:
     Notes
     -----
     Order of a crossbar's programming: ``model`` (device-to-device), programming (with the ``program``
-    items on every increment), ``faults``, ``levels``; of a read at time ``t``: ``drift``, then the
+    items on every increment), ``write``, ``faults``, ``levels``; of a read at time ``t``: ``drift``, then the
     ``read_iv`` shape and the ``read_noise`` standard deviation.
     """
 
@@ -572,6 +589,13 @@ class NonIdealities:
             delta = it.apply(delta, rng)
         return delta
 
+    def write(self, G, rng):
+        """Conductances (S) after every ``write`` item applied in turn to the programmed ``G`` (S)."""
+        G = np.asarray(G, dtype=float)
+        for it in self.of("write"):
+            G = it.apply(G, rng)
+        return G
+
     def levels(self, G):
         """Conductances (S) as stored: every ``levels`` item applied in turn."""
         G = np.asarray(G, dtype=float)
@@ -604,13 +628,21 @@ class NonIdealities:
         found = self.of("read_iv")
         return found[0] if found else None
 
-    def read_std(self, G, t=None):
+    def read_std(self, G, t=None, G_prog=None):
         """Per-device read-noise standard deviation (S), variances of every ``read_noise`` item added;
-        None when there is no read noise."""
+        None when there is no read noise. ``G_prog`` (S): the programmed conductances, passed to items
+        with ``uses_programmed`` (default ``G``)."""
         items = self.of("read_noise")
         if not items:
             return None
-        var = sum(np.square(np.asarray(it.read_std(G, t), dtype=float)) for it in items)
+        Gp = G if G_prog is None else G_prog
+
+        def one(it):
+            if getattr(it, "uses_programmed", False):
+                return it.read_std(G, t, G_prog=Gp)
+            return it.read_std(G, t)
+
+        var = sum(np.square(np.asarray(one(it), dtype=float)) for it in items)
         return np.sqrt(np.broadcast_to(var, np.shape(G)))
 
     def read(self, G, v, rng=None):

@@ -132,6 +132,11 @@ class Comparison:
     traces : dict
         ``digital``, ``analog`` (and ``target``) outputs of batch entry 0, up to 4 features, (time, k);
         ``scored``, the mask of batch entry 0 when a mask was given.
+    deployment : dict or None
+        With ``times``: the errors over deployment time (see :func:`compare`): ``times`` (s),
+        ``seeds``, ``settings`` (compensation kinds, ``"none"`` for None), ``output_rmse`` and
+        ``task_error`` (``setting -> ndarray (times, seeds)``; ``task_error`` None without targets),
+        ``task_metric`` (``"nrmse"`` or ``"classification_error"``).
     """
 
     cell: str
@@ -146,6 +151,7 @@ class Comparison:
     metric: dict | None
     cost: dict
     traces: dict
+    deployment: dict | None = None
 
     def summary(self) -> dict:
         """Scalar figures: final and mean errors, metric, energy and latency."""
@@ -210,6 +216,9 @@ def compare(
     mask=None,
     kind: str = "regression",
     divergence_threshold: float = 0.1,
+    times=None,
+    seeds=None,
+    compensations=(None, "global"),
 ) -> Comparison:
     r"""Run ``cell`` digitally and on ``hardware``, and compare step by step.
 
@@ -248,6 +257,17 @@ def compare(
         Which metric.
     divergence_threshold : float
         Relative error that counts as diverged.
+    times : sequence of float, optional
+        Deployment times (s since programming, >= 0). For every compensation setting, time and
+        seed the analog cell runs with ``hardware.replace(t_start=t, seed=s, drift_compensation=c)``
+        (every read at ``t``, or from ``t`` on with ``step_time``) and the result's ``deployment``
+        holds, per setting, arrays (times, seeds) of the output error
+        :math:`\sqrt{\overline{(y^a - y^d)^2}}` over all steps, batch entries and features, and the
+        task error (NRMSE, or 1 - accuracy for classification) when targets are given.
+    seeds : sequence of int, optional
+        Device seeds (root seeds of the hardware) for the deployment runs; default ``(hardware.seed,)``.
+    compensations : sequence of {None, "global", "per_column"}
+        Drift compensation settings of the deployment runs (one curve each).
 
     Returns
     -------
@@ -277,6 +297,8 @@ def compare(
         raise ParameterError("compare: inputs must be an array of input sequences, got None")
     digital = to_digital(cell)
     hardware = HardwareConfig() if hardware is None else hardware
+    if times is not None:
+        _deployment_args(hardware, times, seeds, compensations)  # bad times/seeds/settings: fail before running
     analog = to_analog(digital, hardware)
 
     probe = _ReadProbe(digital)
@@ -316,7 +338,13 @@ def compare(
         m = np.asarray(mask, dtype=bool)
         traces["scored"] = m[:, 0] if m.ndim == 2 and m.shape[0] == out_d.shape[0] else np.ones(out_d.shape[0], bool)
 
+    deployment = None
+    if times is not None:
+        deployment = _deployment(digital, hardware, inputs, hx, readout, targets, mask, p["kind"], out_d,
+                                 times, seeds, compensations)
+
     return Comparison(
+        deployment=deployment,
         cell=repr(digital),
         hardware=hardware.to_dict(),
         step_hidden_rmse=hid_rmse,
@@ -330,3 +358,61 @@ def compare(
         cost=analog.ops.cost(),
         traces=traces,
     )
+
+
+def _deployment_args(hardware, times, seeds, compensations):
+    """Checked (times, seeds, settings) of a deployment study."""
+    import math
+
+    from neurosim.seeding import check_seed
+
+    try:
+        ts = [float(t) for t in np.atleast_1d(np.asarray(times, dtype=float))]
+    except (TypeError, ValueError):
+        raise ParameterError(f"compare: times must be a list of times since programming (s), got {times!r}") from None
+    if not ts or any(not math.isfinite(t) or t < 0 for t in ts):
+        raise ParameterError("compare: times must be a non-empty list of finite times since programming >= 0 s "
+                             f"(a negative time is before programming), got {list(times) if np.ndim(times) else times!r}")
+    seeds = (hardware.seed,) if seeds is None else tuple(seeds)
+    if not seeds:
+        raise ParameterError("compare: seeds must be a non-empty list of integers >= 0, got []")
+    for s in seeds:
+        check_seed("compare", s, "seeds entry")
+        if not isinstance(s, (int, np.integer)):
+            raise ParameterError(f"compare: seeds must be integers >= 0, got {s!r}")
+    settings = tuple(compensations)
+    allowed = (None, "global", "per_column")
+    if not settings or any(c not in allowed for c in settings):
+        raise ParameterError(f"compare: compensations must be a non-empty list of None, 'global', 'per_column', "
+                             f"got {compensations!r}")
+    return ts, [int(s) for s in seeds], settings
+
+
+def _deployment(digital, hardware, inputs, hx, readout, targets, mask, kind, out_d, times, seeds, compensations):
+    """Output and task error at every (compensation, time, seed)."""
+    ts, seeds, settings = _deployment_args(hardware, times, seeds, compensations)
+    batched = np.ndim(inputs) == 3
+    tg = None if targets is None else check_array("compare", "targets", targets, ndim=3)
+    out_rmse, task = {}, {} if tg is not None else None
+    for comp in settings:
+        name = "none" if comp is None else comp
+        rm = np.zeros((len(ts), len(seeds)))
+        te = np.zeros((len(ts), len(seeds)))
+        for j, s in enumerate(seeds):
+            for i, t in enumerate(ts):
+                hw = hardware.replace(t_start=t, seed=s, drift_compensation=comp)
+                res_a, _ = to_analog(digital, hw).trace(inputs, hx)
+                out_a = _time_major(digital, _split(res_a)[0] if readout is None else _split(res_a)[1], batched)
+                if readout is not None:
+                    out_a = readout.predict(out_a)
+                rm[i, j] = float(np.sqrt(np.mean((out_a - out_d) ** 2)))
+                if tg is not None:
+                    te[i, j] = nrmse(out_a, tg, mask) if kind == "regression" else 1.0 - accuracy(out_a, tg, mask)
+        out_rmse[name] = rm
+        if task is not None:
+            task[name] = te
+    return {
+        "times": np.asarray(ts), "seeds": list(seeds), "settings": ["none" if c is None else c for c in settings],
+        "output_rmse": out_rmse, "task_error": task,
+        "task_metric": None if tg is None else ("nrmse" if kind == "regression" else "classification_error"),
+    }

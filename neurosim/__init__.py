@@ -46,6 +46,11 @@ from neurosim.crossbar import ADC, DAC, CostModel, Crossbar, CrossbarConfig, Pro
 from neurosim.analog import AnalogActivation, HardwareConfig, to_analog, to_digital  # noqa: E402
 from neurosim.study import Comparison, compare  # noqa: E402
 from neurosim.study.spec import load_study  # noqa: E402
+# --- deployment time (issue 15) ---
+from neurosim.devices import (GateControlledRRAM, LinearConductance, PCMDrift, PCMProgrammingNoise,  # noqa: E402
+                              PCMReadNoise, pcm_nonidealities)
+from neurosim.crossbar import deployment_reads  # noqa: E402
+from neurosim.study import deployment_table, plot_deployment  # noqa: E402
 from neurosim.study.sweep import StudyResult, run_study  # noqa: E402
 from neurosim.tasks import (  # noqa: E402
     RidgeReadout,

@@ -213,16 +213,20 @@ class PlainConfig(Checked):
         ParameterError
             Unreadable file, malformed TOML (file name, line and column) or invalid content.
         """
+        if not isinstance(source, (str, Path)) and not hasattr(source, "__fspath__"):
+            raise ParameterError(f"{cls.__name__}.from_toml: source must be TOML text or a .toml file path, got {type(source).__name__}")
         name, text = "<string>", str(source)
-        if isinstance(source, Path) or (text.endswith(".toml") and "\n" not in text):
+        if isinstance(source, Path) or hasattr(source, "__fspath__") or (text.endswith(".toml") and "\n" not in text):
             from neurosim.fileio import read_text  # regular files only, bounded size, UTF-8
 
-            name = text
+            name = str(source)
             text = read_text(source, owner=cls.__name__)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:  # the message carries "(at line N, column M)"
-            raise ParameterError(f"{cls.__name__}: {name}: {exc}") from exc
+            raise ParameterError(f"{cls.__name__}: {name}: {exc}") from None
+        except RecursionError:
+            raise ParameterError(f"{cls.__name__}: {name}: TOML nested too deeply") from None
         return cls.from_dict(data)
 
     def replace(self, **changes):

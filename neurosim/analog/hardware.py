@@ -140,8 +140,9 @@ class HardwareConfig(PlainConfig):
         "dac_bits": Param("int", low=2, high=24, optional=True),
         "adc_bits": Param("int", low=2, high=24, optional=True),
         "adc_noise": Param("real", low=0, high=1),
-        "input_range": Param("real", low=0, low_open=True),
-        "state_range": Param("real", low=0, low_open=True),
+        # the DAC full scale: within float64's comfortable range (its reciprocal and square stay finite)
+        "input_range": Param("real", low=1e-100, high=1e100),
+        "state_range": Param("real", low=1e-100, high=1e100),
         "activation": Param("choice", choices=ACTIVATION_IMPLS),
         "act_gain": Param("real", low=0, low_open=True),
         "act_offset": Param("real"),

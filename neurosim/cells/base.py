@@ -140,6 +140,11 @@ class RecurrentBase:
         self.ops = DIGITAL
         self.num_directions = 2 if self.bidirectional else 1
         rng = _make_rng(owner, seed)
+        from neurosim.memguard import check_memory
+
+        n = sum(math.prod(shape) for layer in range(self.num_layers) for _, shape in self._direction_shapes(layer))
+        # the draws are float64 before the cast: 8 bytes each, plus the stored copy
+        check_memory(owner, n * self.num_directions * (8 + self.dtype.itemsize), "the parameters")
         self.params: OrderedDict[str, np.ndarray] = OrderedDict()
         for layer in range(self.num_layers):
             for d in range(self.num_directions):
@@ -308,7 +313,9 @@ class RecurrentBase:
 
     def load(self, path, strict: bool = True, prefix: str = "") -> IncompatibleKeys:
         """Load parameters from a ``.npz`` file, see :func:`load_npz_state_dict` and :meth:`load_state_dict`."""
-        return self.load_state_dict(load_npz_state_dict(path, prefix=prefix), strict=strict)
+        # the expected names and shapes are checked from the archive's headers, before any data is read
+        data = load_npz_state_dict(path, prefix=prefix, expected=self.expected_shapes(), strict=strict)
+        return self.load_state_dict(data, strict=strict)
 
     # ------------------------------------------------------------------ forward
     def _check_weights(self) -> None:

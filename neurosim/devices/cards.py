@@ -190,9 +190,19 @@ def read_card(name_or_path) -> DeviceCard:
     """
     p = _resolve(name_or_path)
     path = str(p)
-    try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
+    from neurosim.fileio import read_bytes
+
+    try:  # a regular file of bounded size (never a FIFO or a device), UTF-8 with or without a BOM
+        raw = read_bytes(p, owner="read_card")
+        text = raw.decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except ParameterError as exc:
+        raise DeviceCardError(str(exc).removeprefix("read_card: "), path=path) from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DeviceCardError(f"not UTF-8 text (line {line}, byte 0x{raw[exc.start]:02x})", path=path) from None
+    except RecursionError:
+        raise DeviceCardError("TOML nested too deeply", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         raise DeviceCardError(f"TOML syntax error: {exc}", path=path) from exc
     for table in data:

@@ -163,13 +163,28 @@ class Pulse(Waveform):
             default=self.v1,
         )
 
+    #: most breakpoints a pulse train may put in one run (each is a forced time step)
+    MAX_BREAKPOINTS = 1_000_000
+
     def breakpoints(self, t_stop: float) -> np.ndarray:
-        """Edge corners in ``(0, t_stop]`` (s)."""
+        """Edge corners in ``(0, t_stop]`` (s).
+
+        Raises
+        ------
+        ParameterError
+            The run would hold more than ``MAX_BREAKPOINTS`` corners (every one is a time step).
+        """
         corners = np.array([0.0, self.rise, self.rise + self.width, self.rise + self.width + self.fall])
         if self.period is None:
             starts = np.array([self.delay])
         else:
-            n = int(math.floor(max(t_stop - self.delay, 0.0) / self.period)) + 1
+            periods = max(t_stop - self.delay, 0.0) / self.period
+            if 4 * periods > self.MAX_BREAKPOINTS:
+                raise ParameterError(
+                    f"Pulse: a period of {self.period!r} s over {t_stop!r} s makes {4 * periods:.3g} edge corners, more "
+                    f"than {self.MAX_BREAKPOINTS} time steps; shorten the run or lengthen the period"
+                )
+            n = int(math.floor(periods)) + 1
             starts = self.delay + self.period * np.arange(n)
         bp = (starts[:, None] + corners[None, :]).ravel()
         return np.unique(bp[(bp > 0) & (bp <= t_stop)])

@@ -17,6 +17,7 @@ _PARAMS = {
     "vntol": Param("real", low=0.0, low_open=True, unit="V"),
     "abstol": Param("real", low=0.0, low_open=True, unit="A"),
     "max_iter": Param("int", low=1),
+    "max_total_iter": Param("int", low=1),
     "gmin": Param("real", low=0.0, unit="S"),
     "limiting": Param("bool"),
     "dv_max": Param("real", low=0.0, low_open=True, unit="V"),
@@ -47,6 +48,7 @@ def dc(
     vntol: float = 1e-9,
     abstol: float = 1e-12,
     max_iter: int = 100,
+    max_total_iter: int = 5000,
 ) -> OperatingPoint:
     """DC operating point (capacitors open, device states held fixed).
 
@@ -75,6 +77,10 @@ def dc(
         Largest device-voltage change per Newton iteration, V.
     reltol, vntol, abstol : float
         Convergence: each update within ``vntol`` (V) or ``abstol`` (A) plus ``reltol`` relative.
+    max_total_iter : int
+        Newton iterations over all strategies together before giving up (a source-stepping run
+        that creeps forward, e.g. a memristor driven at 1e5 V, is stopped with a clear error
+        instead of running for minutes).
     max_iter : int
         Newton iterations per attempt.
 
@@ -105,7 +111,7 @@ def dc(
         "dc",
         _PARAMS,
         dict(reltol=reltol, vntol=vntol, abstol=abstol, max_iter=max_iter, gmin=gmin, limiting=limiting,
-             dv_max=dv_max, t=t),
+             dv_max=dv_max, t=t, max_total_iter=max_total_iter),
     )
     unknown = [s for s in strategies if s not in _STRATEGIES]
     if unknown or not strategies:
@@ -149,9 +155,9 @@ def _newton_dc(cc, z0, b, s, strategies, p, t, cold=False) -> OperatingPoint:
             for g in [10.0**-k for k in range(2, 13)] + [base_shunt]:
                 r = eng.run(z, b, s, gshunt=max(g, base_shunt), **kw)
                 total += r.iterations
-                if not r.converged:
+                if not r.converged or total > p["max_total_iter"]:
                     ok = False
-                    tried.append(f"gmin stepping (failed at gshunt={g:g} S)")
+                    tried.append(f"gmin stepping ({'failed' if not r.converged else 'out of iterations'} at gshunt={g:g} S)")
                     last = r
                     break
                 z = r.z
@@ -166,6 +172,10 @@ def _newton_dc(cc, z0, b, s, strategies, p, t, cold=False) -> OperatingPoint:
             ok = r.converged
             z = r.z if ok else z
             while ok and lam < 1.0:
+                if total > p["max_total_iter"]:
+                    ok, last = False, r
+                    tried.append(f"source stepping (out of iterations at lambda={lam:.6g})")
+                    break
                 nxt = min(1.0, lam + dlam)
                 r = eng.run(z, nxt * b, s, gshunt=base_shunt, **kw)
                 total += r.iterations
@@ -180,11 +190,13 @@ def _newton_dc(cc, z0, b, s, strategies, p, t, cold=False) -> OperatingPoint:
             if ok:
                 tried.append("source stepping")
                 return OperatingPoint(cc, z, s, "source", total, t)
-            tried.append(f"source stepping (stalled at lambda={lam:.6g})")
+            if not tried or not tried[-1].startswith("source stepping (out"):
+                tried.append(f"source stepping (stalled at lambda={lam:.6g})")
     res, worst = (last.residual, last.worst) if last is not None else (np.nan, -1)
     if last is not None and worst < 0 and np.isfinite(res):
         res, worst = eng.residual(last.z, b, s, gmin=p["gmin"])
     node = cc.node_names[worst] if 0 <= worst < cc.n_nodes else "?"
     raise ConvergenceError(
-        f"dc: no convergence; KCL residual {res:.3g} A, worst at node {node!r}; tried: " + ", ".join(tried)
+        f"dc: no convergence after {total} Newton iterations (max_total_iter={p['max_total_iter']}); KCL residual "
+        f"{res:.3g} A, worst at node {node!r}; tried: " + ", ".join(tried)
     )

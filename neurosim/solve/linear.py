@@ -157,9 +157,17 @@ def refined_solve(A, solve, b, *, names=None, owner: str = "solve", max_steps: i
         The circuit is too ill-conditioned for refinement to reach :math:`\omega \le 10^{-10}`:
         names the equation (node or branch) with the largest error and its size.
     """
-    x = solve(b)
-    r = b - A @ x
-    w = _backward_error(A, x, b, r, n_nodes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = solve(b)
+        if not np.all(np.isfinite(x)):
+            bad = int(np.flatnonzero(~np.isfinite(x).reshape(x.shape[0], -1).all(axis=1))[0])
+            what = names[bad] if names is not None and bad < len(names) else f"unknown {bad}"
+            raise ConvergenceError(
+                f"{owner}: the solution overflows float64 at {what!r} (a voltage or current beyond 1e308): check the "
+                "element values (a huge source across a tiny resistance)"
+            )
+        r = b - A @ x
+        w = _backward_error(A, x, b, r, n_nodes)
     if np.all(w <= _PLAIN_TOL):
         return x
     x, w = _refine(A, solve, b, x, max_steps, n_nodes)

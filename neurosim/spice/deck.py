@@ -70,14 +70,18 @@ class Deck:
 
 
 def _read_file(path: str, where: Statement | None) -> str:
+    """A deck or included file's text: a regular file of bounded size (never a FIFO or a device),
+    UTF-8 with or without a byte-order mark."""
+    from neurosim.errors import ParameterError
+    from neurosim.fileio import read_bytes
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except (OSError, ValueError) as exc:  # ValueError: embedded NUL in the name
-        msg = f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}"
+        data = read_bytes(path, owner="read_spice")
+    except (ParameterError, ValueError) as exc:  # ValueError: embedded NUL in the name
+        msg = str(exc).removeprefix("read_spice: ")
         raise (where.error(msg) if where else SpiceSyntaxError(msg, path, None)) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SpiceSyntaxError(f"not UTF-8 text (byte {exc.start})", path, line) from None

@@ -28,7 +28,8 @@ __all__ = ["value_of", "add_element", "ELEMENT_LETTERS"]
 
 ELEMENT_LETTERS = "rcvied"
 
-_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)"
+# unambiguous (no \d+\.?\d* split points), so a failing match on a long line stays linear
+_NUM = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)"
 _SWITCH = re.compile(
     r"i\s*=\s*v\(\s*([^,\s()]+)\s*,\s*([^,\s()]+)\s*\)\s*\*\s*\(\s*" + _NUM + r"\s*\+\s*\(\s*" + _NUM + r"\s*-\s*"
     + _NUM + r"\s*\)\s*/\s*\(\s*1\s*\+\s*exp\(\s*-\s*\(\s*v\(\s*([^,\s()]+)\s*,\s*([^,\s()]+)\s*\)\s*-\s*\(\s*"

@@ -57,7 +57,10 @@ class Statement:
     line: int
 
     def error(self, message: str) -> SpiceSyntaxError:
-        """A :class:`SpiceSyntaxError` located at this statement."""
+        """A :class:`SpiceSyntaxError` located at this statement (a message quoting a huge token is
+        shortened: the file and line say where the rest is)."""
+        if len(message) > 600:
+            message = message[:400] + f" ... [{len(message) - 500} characters] ... " + message[-100:]
         return SpiceSyntaxError(message, self.path, self.line)
 
     @property
@@ -106,7 +109,9 @@ def split_statements(text: str, path: str = "<string>", title: bool = True) -> t
     >>> t, [(s.text, s.line) for s in st]
     ('my deck', [('R1 a 0 1k', 2), ('.end', 5)])
     """
-    lines = text.splitlines()
+    # SPICE ends a line at \n (or \r\n) only: str.splitlines() would also split at \f, \v, \x1c-\x1e,
+    # \x85, U+2028/2029 and a lone \r, letting a comment's text become a statement and shifting lines
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
     head = ""
     start = 0
     if title and lines:

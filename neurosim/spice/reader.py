@@ -120,6 +120,8 @@ class _Flattener:
                 continue
             if word != "x":
                 total += 1
+                if total > self.max_elements:
+                    raise st.error(f"the deck expands to more than {self.max_elements} elements and instances")
                 continue
             _, sub, _ = self._instance_target(st)
             if sub not in self.deck.subckts:

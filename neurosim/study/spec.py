@@ -345,6 +345,8 @@ def load_study(source, *, yes: bool = False) -> Study:
     """
     from neurosim.fileio import read_text
 
+    if not isinstance(source, (str, Path)) and not hasattr(source, "__fspath__"):
+        raise ParameterError(f"study: source must be TOML text or a .toml file path, got {type(source).__name__}")
     text, name, base = str(source), "<study>", "."
     if isinstance(source, Path) or (str(source).endswith(".toml") and "\n" not in str(source)):
         name, base = str(source), str(Path(source).resolve().parent)
@@ -353,6 +355,8 @@ def load_study(source, *, yes: bool = False) -> Study:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"study: {name}: {exc}") from None
+    except RecursionError:
+        raise ParameterError(f"study: {name}: TOML nested too deeply") from None
     loc = _Locator(text, name)
     for table in data:
         if table not in _TABLES:

@@ -3,7 +3,8 @@
 Models (pure, vectorised ``current(state, v)``, ``dcurrent_dv``, ``dstate_dt``, ``step``,
 ``spice_subckt``, ``equations``): :class:`LinearIonDrift` (Strukov 2008 with the Joglekar, Biolek
 and Prodromakis windows), :class:`TEAM`, :class:`VTEAM`, :class:`Yakopcic`, and the behavioural
-:class:`SoftBoundsDevice` for programming studies. Cards: :func:`load_device`. Non-idealities:
+:class:`SoftBoundsDevice` for programming studies, the short-term-memory :class:`VolatileMemristor`
+of reservoirs. Cards: :func:`load_device`. Non-idealities:
 :mod:`neurosim.devices.nonideal`.
 
 Examples
@@ -34,10 +35,12 @@ from .nonideal import (
 from .plot import plot_iv, plot_state
 from .simulate import Trace, simulate
 from .team import TEAM, VTEAM
+from .volatile import VolatileMemristor
 from .yakopcic import Yakopcic
 
 __all__ = [
     "DeviceModel",
+    "VolatileMemristor",
     "LinearIonDrift",
     "TEAM",
     "VTEAM",

@@ -2,7 +2,7 @@
 
 A card has four tables, and an optional fifth::
 
-    [model]        family = "linear_ion_drift" | "team" | "vteam" | "yakopcic" | "soft_bounds"
+    [model]        family = "linear_ion_drift" | "team" | "vteam" | "yakopcic" | "soft_bounds" | "volatile"
                    description = "..." (optional)
     [parameters]   every parameter of the family's model, in SI units
     [ranges]       name = [low, high] for every numeric parameter; the value must lie inside
@@ -35,6 +35,7 @@ from neurosim.resources import data_dir
 from .conductance import SoftBoundsDevice
 from .drift import LinearIonDrift
 from .team import TEAM, VTEAM
+from .volatile import VolatileMemristor
 from .yakopcic import Yakopcic
 
 __all__ = ["FAMILIES", "model_class", "DeviceCard", "load_device", "read_card", "list_devices", "device_dirs"]
@@ -46,6 +47,7 @@ FAMILIES = {
     "vteam": VTEAM,
     "yakopcic": Yakopcic,
     "soft_bounds": SoftBoundsDevice,
+    "volatile": VolatileMemristor,
 }
 
 

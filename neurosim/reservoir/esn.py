@@ -57,7 +57,7 @@ def spectral_radius(W) -> float:
 
     Examples
     --------
-    >>> spectral_radius(np.array([[0.0, 2.0], [-2.0, 0.0]]))   # eigenvalues +-2i
+    >>> round(spectral_radius(np.array([[0.0, 2.0], [-2.0, 0.0]])), 12)   # eigenvalues +-2i
     2.0
     """
     if scipy.sparse.issparse(W):

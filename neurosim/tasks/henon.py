@@ -72,7 +72,7 @@ def henon_map(n_steps: int = 1000, batch_size: int = 1, washout: int = 50, disca
 
     Examples
     --------
-    >>> t = henon_map(n_steps=20, seed=0)
+    >>> t = henon_map(n_steps=20, washout=5, seed=0)
     >>> bool(np.array_equal(t.inputs[1:], t.targets[:-1]))
     True
     """

@@ -42,7 +42,7 @@ def henon_series(n_samples: int, a: float = 1.4, b: float = 0.3, x0=0.0, y0=0.0,
     Examples
     --------
     >>> x = henon_series(3, x0=0.0, y0=0.0, discard=0)
-    >>> x.tolist()                      # 0 -> 1 -> 1 - 1.4 + 0 = -0.4
+    >>> np.round(x, 12).tolist()        # 0 -> 1 -> 1 - 1.4 + 0 = -0.4
     [0.0, 1.0, -0.4]
     """
     p = check_params("henon_series", {"n_samples": Param("int", low=1), "discard": Param("int", low=0),

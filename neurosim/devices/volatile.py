@@ -145,7 +145,7 @@ class VolatileMemristor(DeviceModel):
         v = np.asarray(v, dtype=float)
         rp, rm = self._rates(v)
         dr = self.lam * self.eta * np.cosh(self.eta * v)
-        drate_dv = np.where(v >= 0, dr * (1.0 - w), -dr * w)
+        drate_dv = np.where(v >= 0, dr * (1.0 - w), dr * w)
         return self.dstate_dt(w, v), -(rp + rm) - 1.0 / self.tau + 0.0 * w, drate_dv
 
     def step(self, state, v, dt, out=None):

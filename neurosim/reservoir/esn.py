@@ -31,13 +31,13 @@ __all__ = ["ESN", "spectral_radius", "scale_spectral_radius", "DENSE_EIG_MAX"]
 
 #: Largest matrix whose spectral radius is computed from all eigenvalues (dense LAPACK); larger
 #: matrices use ARPACK (``scipy.sparse.linalg.eigs``) with a fixed start vector.
-DENSE_EIG_MAX = 2000
+DENSE_EIG_MAX = 256
 
 
 def spectral_radius(W) -> float:
     r"""The spectral radius :math:`\rho(W) = \max_i |\lambda_i(W)|`, computed deterministically.
 
-    Up to :data:`DENSE_EIG_MAX` rows all eigenvalues are computed (``numpy.linalg.eigvals``); above,
+    Up to :data:`DENSE_EIG_MAX` (256) rows all eigenvalues are computed (``numpy.linalg.eigvals``); above,
     ARPACK's largest-magnitude eigenvalue (``scipy.sparse.linalg.eigs(k=1)``) started from the fixed
     vector :math:`v_0 = \mathbf 1/\sqrt n` (ARPACK's default start is random), so the same matrix
     always gives the same value.
@@ -283,7 +283,8 @@ class ESN:
         self.W_fb_ = None
         if self.feedback:
             self.W_fb_ = seeded_rng(self.seed, "W_fb").uniform(-1, 1, (n, n_outputs)) * self.feedback_scaling
-        self._WT = np.ascontiguousarray(self.W_.toarray().T) if n <= DENSE_EIG_MAX else None
+        # dense product for dense or small reservoirs, sparse (CSR, W x^T) otherwise: whichever is cheaper
+        self._WT = np.ascontiguousarray(self.W_.toarray().T) if self.connectivity > 0.25 or n <= 64 else None
         self.crossbar_ = self._crossbar()
         self.state_ = np.zeros((1, n))
         self._y_prev = np.zeros((1, n_outputs))

@@ -3,7 +3,7 @@
 The public API is re-exported here; everything else is an implementation detail.
 Layers (data flows one way, a lower layer never imports a higher one)::
 
-    devices -> netlist -> solve -> crossbar -> cells -> analog -> tasks -> study -> cli
+    devices -> netlist -> solve -> crossbar -> cells -> analog -> tasks -> reservoir, memory -> study -> cli
 """
 
 from neurosim.errors import (
@@ -51,6 +51,17 @@ from neurosim.devices import (GateControlledRRAM, LinearConductance, PCMDrift, P
                               PCMReadNoise, pcm_nonidealities)
 from neurosim.crossbar import deployment_reads  # noqa: E402
 from neurosim.study import deployment_table, plot_deployment  # noqa: E402
+# --- reservoir / memory (issue 13) ---
+from neurosim.devices import VolatileMemristor  # noqa: E402
+from neurosim.reservoir import ESN, DynamicReservoir, spectral_radius  # noqa: E402
+from neurosim.memory import (  # noqa: E402
+    BAM,
+    Hopfield,
+    StochasticHopfield,
+    max_cut_brute_force,
+    max_cut_weights,
+    random_graph,
+)
 from neurosim.study.sweep import StudyResult, run_study  # noqa: E402
 from neurosim.tasks import (  # noqa: E402
     RidgeReadout,

@@ -5,7 +5,8 @@ Models (pure, vectorised ``current(state, v)``, ``dcurrent_dv``, ``dstate_dt``, 
 and Prodromakis windows), :class:`TEAM`, :class:`VTEAM`, :class:`Yakopcic`, and the behavioural
 :class:`SoftBoundsDevice` for programming studies, :class:`LinearConductance` (a device described by
 its statistics, e.g. PCM with :mod:`neurosim.devices.pcm`), :class:`GateControlledRRAM` (1T1R,
-gate-controlled SET, Li et al. 2019). Cards: :func:`load_device`. Non-idealities:
+gate-controlled SET, Li et al. 2019), the short-term-memory :class:`VolatileMemristor` of
+reservoirs. Cards: :func:`load_device`. Non-idealities:
 :mod:`neurosim.devices.nonideal`.
 
 Examples
@@ -38,10 +39,12 @@ from .plot import plot_iv, plot_state
 from .rram1t1r import GateControlledRRAM
 from .simulate import Trace, simulate
 from .team import TEAM, VTEAM
+from .volatile import VolatileMemristor
 from .yakopcic import Yakopcic
 
 __all__ = [
     "DeviceModel",
+    "VolatileMemristor",
     "LinearIonDrift",
     "TEAM",
     "VTEAM",

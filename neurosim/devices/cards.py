@@ -2,7 +2,7 @@
 
 A card has four tables, and an optional fifth::
 
-    [model]        family = "linear_ion_drift" | "team" | "vteam" | "yakopcic" | "soft_bounds"
+    [model]        family = "linear_ion_drift" | "team" | "vteam" | "yakopcic" | "soft_bounds" | "volatile"
                    description = "..." (optional)
     [parameters]   every parameter of the family's model, in SI units
     [ranges]       name = [low, high] for every numeric parameter; the value must lie inside
@@ -40,6 +40,7 @@ from .conductance import LinearConductance, SoftBoundsDevice
 from .rram1t1r import GateControlledRRAM
 from .drift import LinearIonDrift
 from .team import TEAM, VTEAM
+from .volatile import VolatileMemristor
 from .yakopcic import Yakopcic
 
 __all__ = ["FAMILIES", "model_class", "DeviceCard", "load_device", "read_card", "list_devices", "device_dirs"]
@@ -53,6 +54,7 @@ FAMILIES = {
     "soft_bounds": SoftBoundsDevice,
     "linear_conductance": LinearConductance,
     "gate_controlled_rram": GateControlledRRAM,
+    "volatile": VolatileMemristor,
 }
 
 

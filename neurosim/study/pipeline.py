@@ -16,6 +16,7 @@ from neurosim.cells import GRU, LSTM, RNN, Elman, IndRNN, Jordan, SecondOrderRNN
 from neurosim.cells.base import RecurrentBase
 from neurosim.errors import ParameterError
 from neurosim.params import Param, check_params
+from neurosim.reservoir import scale_spectral_radius
 from neurosim.tasks import TASKS, RidgeReadout, SequenceTask, fit_ridge
 
 __all__ = ["CELL_KINDS", "make_cell", "make_task", "TrainedNetwork", "train_network"]
@@ -37,7 +38,8 @@ def make_cell(kind: str, input_size: int, hidden_size: int, output_size: int = 1
     r"""A float64 cell of the given kind with random weights, usable as a reservoir.
 
     For ``rnn`` and ``elman`` (tanh) the recurrent matrix is rescaled to the spectral radius
-    :math:`\rho` (the echo-state condition of Jaeger 2001 for :math:`\rho < 1`):
+    :math:`\rho` (the echo-state condition of Jaeger 2001 for :math:`\rho < 1`) by
+    :func:`neurosim.reservoir.scale_spectral_radius` (deterministic):
 
     .. math:: U \leftarrow \rho\, U / \max_i |\lambda_i(U)|
 
@@ -82,11 +84,8 @@ def make_cell(kind: str, input_size: int, hidden_size: int, output_size: int = 1
         "indrnn": lambda: IndRNN(I, H, nonlinearity="tanh", dtype=f64, seed=s),
         "second_order": lambda: SecondOrderRNN(I, H, dtype=f64, seed=s),
     }[p["kind"]]()
-    if p["kind"] in ("rnn", "elman"):
-        U = cell.params["weight_hh_l0"]
-        radius = float(np.max(np.abs(np.linalg.eigvals(U))))
-        if radius > 0:
-            U *= p["spectral_radius"] / radius
+    if p["kind"] in ("rnn", "elman"):  # the echo-state scaling of neurosim.reservoir (in place)
+        scale_spectral_radius(cell.params["weight_hh_l0"], p["spectral_radius"])
     return cell
 
 

@@ -45,8 +45,56 @@ __all__ = ["SoftBoundsDevice", "LinearConductance"]
 _POS = {"low": 0.0, "low_open": True}
 
 
+class ConductanceWindow:
+    """Shared by the models whose state is their conductance ``G`` (S) in a window
+    ``[G_min, G_max]``: the window as state bounds, and the linear read :math:`i = G v` of a
+    non-volatile device (``dstate_dt = 0``; a model with another read overrides ``current``)."""
+
+    state_is_conductance: ClassVar[bool] = True  # its state (S) is its conductance
+
+    def _check_window(self) -> None:
+        name = type(self).__name__
+        if np.any(np.asarray(self.G_max) <= np.asarray(self.G_min)):
+            raise ParameterError(f"{name}: G_max must be > G_min, got G_max={self.G_max!r} and G_min={self.G_min!r}")
+        g0 = np.asarray(self.initial_state)
+        if np.any(g0 < self.G_min) or np.any(g0 > self.G_max):
+            raise ParameterError(f"{name}: initial_state must be in [G_min, G_max] = [{self.G_min!r}, "
+                                 f"{self.G_max!r}] S, got {self.initial_state!r}")
+
+    @property
+    def state_bounds(self) -> tuple:
+        """``(G_min, G_max)`` (S)."""
+        return (self.G_min, self.G_max)
+
+    @property
+    def state_on(self):
+        """``G_max``."""
+        return self.G_max
+
+    @property
+    def state_off(self):
+        """``G_min``."""
+        return self.G_min
+
+    def current(self, state, v):
+        """Read current :math:`i = G v` (A)."""
+        return np.asarray(state, dtype=float) * np.asarray(v, dtype=float)
+
+    def dcurrent_dv(self, state, v):
+        """:math:`G` (S), broadcast to ``v``."""
+        return np.asarray(state, dtype=float) * np.ones_like(np.asarray(v, dtype=float))
+
+    def dcurrent_dstate(self, state, v):
+        """:math:`v` (V)."""
+        return np.asarray(v, dtype=float) * np.ones_like(np.asarray(state, dtype=float))
+
+    def dstate_dt(self, state, v):
+        """0: the conductance changes only by programming."""
+        return np.zeros(np.broadcast_shapes(np.shape(state), np.shape(v)))
+
+
 @dataclasses.dataclass(frozen=True)
-class SoftBoundsDevice(DeviceModel):
+class SoftBoundsDevice(ConductanceWindow, DeviceModel):
     r"""Bounded conductance with nonlinear, asymmetric pulse response and finite levels.
 
     Parameters
@@ -91,7 +139,6 @@ class SoftBoundsDevice(DeviceModel):
     alpha_down: float = 0.01
     gamma_up: float = 1.0
     gamma_down: float = 1.0
-    state_is_conductance: ClassVar[bool] = True  # its state (S) is its conductance
     n_levels: int = 0
     read_iv: str = "linear"
     v_nl: float = 0.25
@@ -128,21 +175,6 @@ class SoftBoundsDevice(DeviceModel):
                 f"SoftBoundsDevice: initial_state must be in [G_min, G_max] = [{self.G_min!r}, {self.G_max!r}] S, "
                 f"got {self.initial_state!r}"
             )
-
-    @property
-    def state_bounds(self) -> tuple:
-        """``(G_min, G_max)`` (S)."""
-        return (self.G_min, self.G_max)
-
-    @property
-    def state_on(self):
-        """``G_max``."""
-        return self.G_max
-
-    @property
-    def state_off(self):
-        """``G_min``."""
-        return self.G_min
 
     # ---------------------------------------------------------------- read
     def current(self, state, v):
@@ -306,7 +338,7 @@ class SoftBoundsDevice(DeviceModel):
 
 
 @dataclasses.dataclass(frozen=True)
-class LinearConductance(DeviceModel):
+class LinearConductance(ConductanceWindow, DeviceModel):
     r"""A non-volatile linear conductance whose state is its conductance (S), for devices described
     by their statistics (e.g. PCM with :mod:`neurosim.devices.pcm`).
 
@@ -336,51 +368,15 @@ class LinearConductance(DeviceModel):
         "initial_state": Param("real", low=0.0, unit="S"),
     }
     _array_params: ClassVar[tuple[str, ...]] = ("G_min", "G_max", "initial_state")
-    state_is_conductance: ClassVar[bool] = True
     state_name: ClassVar[str] = "G"
     state_unit: ClassVar[str] = "S"
     spice_state_scale: ClassVar[float] = 1e-6
 
     def _check(self) -> None:
         super()._check()
-        if np.any(np.asarray(self.G_max) <= np.asarray(self.G_min)):
-            raise ParameterError(f"LinearConductance: G_max must be > G_min, got G_max={self.G_max!r} and G_min={self.G_min!r}")
-        g0 = np.asarray(self.initial_state)
-        if np.any(g0 < self.G_min) or np.any(g0 > self.G_max):
-            raise ParameterError(f"LinearConductance: initial_state must be in [G_min, G_max] = [{self.G_min!r}, "
-                                 f"{self.G_max!r}] S, got {self.initial_state!r}")
+        self._check_window()
 
-    @property
-    def state_bounds(self) -> tuple:
-        """``(G_min, G_max)`` (S)."""
-        return (self.G_min, self.G_max)
 
-    @property
-    def state_on(self):
-        """``G_max``."""
-        return self.G_max
-
-    @property
-    def state_off(self):
-        """``G_min``."""
-        return self.G_min
-
-    def current(self, state, v):
-        """Current :math:`G v` (A)."""
-        return np.asarray(state, dtype=float) * np.asarray(v, dtype=float)
-
-    def dcurrent_dv(self, state, v):
-        """:math:`G` (S), broadcast to ``v``."""
-        g = np.asarray(state, dtype=float)
-        return g * np.ones_like(np.asarray(v, dtype=float))
-
-    def dstate_dt(self, state, v):
-        """0: a non-volatile device."""
-        return np.zeros(np.broadcast_shapes(np.shape(state), np.shape(v)))
-
-    def dcurrent_dstate(self, state, v):
-        """:math:`v` (V)."""
-        return np.asarray(v, dtype=float) * np.ones_like(np.asarray(state, dtype=float))
 
     def dstate_partials(self, state, v):
         """``(0, 0, 0)``: no continuous dynamics."""

@@ -37,6 +37,7 @@ from neurosim.errors import ParameterError
 from neurosim.params import Param, check_array
 
 from .base import DeviceModel, spice_num
+from .conductance import ConductanceWindow
 
 __all__ = ["GateControlledRRAM"]
 
@@ -44,7 +45,7 @@ _POS = {"low": 0.0, "low_open": True}
 
 
 @dataclasses.dataclass(frozen=True)
-class GateControlledRRAM(DeviceModel):
+class GateControlledRRAM(ConductanceWindow, DeviceModel):
     r"""1T1R RRAM whose SET conductance is set by the gate voltage; RESET-then-SET for decreases.
 
     Parameters
@@ -110,53 +111,18 @@ class GateControlledRRAM(DeviceModel):
         "v_gate_reset": Param("real", unit="V", **_POS),
         "initial_state": Param("real", low=0.0, unit="S"),
     }
-    state_is_conductance: ClassVar[bool] = True
     state_name: ClassVar[str] = "G"
     state_unit: ClassVar[str] = "S"
     spice_state_scale: ClassVar[float] = 1e-6
 
     def _check(self) -> None:
         super()._check()
-        if not self.G_min < self.G_max:
-            raise ParameterError(f"GateControlledRRAM: G_max must be > G_min, got G_max={self.G_max!r} and G_min={self.G_min!r}")
+        self._check_window()
         if not self.V_gate_min < self.V_gate_max:
             raise ParameterError("GateControlledRRAM: V_gate_max must be > V_gate_min, got "
                                  f"V_gate_max={self.V_gate_max!r} and V_gate_min={self.V_gate_min!r}")
-        if not self.G_min <= self.initial_state <= self.G_max:
-            raise ParameterError(f"GateControlledRRAM: initial_state must be in [G_min, G_max] = [{self.G_min!r}, "
-                                 f"{self.G_max!r}] S, got {self.initial_state!r}")
 
-    # ---------------------------------------------------------------- read
-    @property
-    def state_bounds(self) -> tuple:
-        """``(G_min, G_max)`` (S)."""
-        return (self.G_min, self.G_max)
-
-    @property
-    def state_on(self):
-        """``G_max``."""
-        return self.G_max
-
-    @property
-    def state_off(self):
-        """``G_min``."""
-        return self.G_min
-
-    def current(self, state, v):
-        """Read current :math:`G v` (A)."""
-        return np.asarray(state, dtype=float) * np.asarray(v, dtype=float)
-
-    def dcurrent_dv(self, state, v):
-        """:math:`G` (S), broadcast to ``v``."""
-        return np.asarray(state, dtype=float) * np.ones_like(np.asarray(v, dtype=float))
-
-    def dstate_dt(self, state, v):
-        """0: the conductance changes only through SET/RESET pulses."""
-        return np.zeros(np.broadcast_shapes(np.shape(state), np.shape(v)))
-
-    def dcurrent_dstate(self, state, v):
-        """:math:`v` (V)."""
-        return np.asarray(v, dtype=float) * np.ones_like(np.asarray(state, dtype=float))
+    # ---------------------------------------------------------------- read (i = G v: ConductanceWindow)
 
     def dstate_partials(self, state, v):
         """``(0, 0, 0)``: no continuous dynamics."""

@@ -187,7 +187,7 @@ def test_quasistatic_refuses_capacitors_and_transient_bad_input():
         quasistatic(rc(ic=1.0), 1e-3, progress=False)
     with pytest.raises(ParameterError, match="method must be one of"):
         transient(rc(), 1e-3, method="gear")
-    with pytest.raises(ParameterError, match="t_stop must be a real number > 0 s"):
+    with pytest.raises(ParameterError, match="t_stop must be a real number in \\[1e-15, 3200000000\\] s, got 0.0"):
         transient(rc(), 0.0)
     with pytest.raises(NetlistError, match="no capacitors"):
         transient(drift_circuit(), 1e-3, uic=True, progress=False)

@@ -33,8 +33,9 @@ import dataclasses
 
 import numpy as np
 
+from neurosim.cells.ops import DIGITAL
 from neurosim.errors import ParameterError
-from neurosim.train.adjoints import Grads, adjoint_for
+from neurosim.train.adjoints import Grads, Lin, adjoint_for
 from neurosim.train.tape import Tape
 
 __all__ = ["Trace", "forward", "backward", "bptt", "truncated_bptt"]
@@ -116,6 +117,9 @@ def forward(cell, x, hx=None, ops=None, time_major: bool = False) -> Trace:
             state = tuple(s[layer * D + d] for s in hx)
             rec = []
             ys = hs = None
+            if tape.base is DIGITAL and "weight_ih" in p:  # the input projection of all steps as one GEMM
+                name = "weight_ih" + p.suffix
+                tape.serve(name, layer_in, DIGITAL.matmul(name, p["weight_ih"], layer_in))
             for t in (range(T - 1, -1, -1) if d else range(T)):
                 recs = tape.start_step()
                 y, new = cell.step(p, layer_in[t], state, ops=tape)
@@ -192,12 +196,25 @@ def backward(trace: Trace, d_output, d_final_states=None, d_hidden=None, keep=No
                            for i in range(n_states))
             rec = trace.steps[(layer, d)]
             start = 0 if keep is None else max(0, len(rec) - keep)
+            deferred, W_in = None, None
             for recs, state, new, t in reversed(rec[start:]):
                 dy = dy_all[t] if dh_all is None else (dy_all[t], dh_all[t])
                 dx, dstate = adjoint(cell, p, recs, state, new, dy, dstate, grads)
+                if isinstance(dx, Lin):  # dx = dY @ W: one GEMM over all steps below
+                    if deferred is None:
+                        deferred = np.zeros((T, B, dx.dY.shape[-1]), dtype=cell.dtype)
+                        W_in = dx.W
+                    deferred[t] = dx.dY
+                    continue
                 if d_in is None:
                     d_in = np.zeros((T, B, dx.shape[-1]), dtype=cell.dtype)
                 d_in[t] += dx
+            if deferred is not None:
+                dx_all = DIGITAL.matmul("", W_in.T, deferred)
+                if d_in is None:
+                    d_in = dx_all
+                else:
+                    d_in += dx_all
             for i in range(n_states):
                 if dstate[i] is not None:
                     d_hx[i][k] = dstate[i]

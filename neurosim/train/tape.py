@@ -70,6 +70,16 @@ class Tape:
         self.base = DIGITAL if base is None else base
         self.steps: list[list[Record]] = []
         self._cur: list[Record] | None = None
+        self._served: dict = {}
+
+    def serve(self, name: str, X_all: np.ndarray, Y_all: np.ndarray) -> None:
+        """Answer ``matmul(name, W, X_all[t])`` with ``Y_all[t]`` (a copy), for every ``t``.
+
+        The input projection of a whole sequence, computed as one GEMM by the caller with the same
+        base ops, is then handed to the step function step by step (recorded as usual). Only a call
+        whose ``X`` is exactly the row block ``X_all[t]`` (same memory) is served.
+        """
+        self._served[name] = (X_all, Y_all, X_all.ctypes.data, X_all[0].nbytes if len(X_all) else 0)
 
     def start_step(self) -> list:
         """Open a new record list (one per time step and layer-direction) and return it."""
@@ -85,6 +95,20 @@ class Tape:
 
     def matmul(self, name, W, X, out=None):
         """``X @ W.T`` by the base ops, recorded."""
+        served = self._served.get(name)
+        if served is not None and out is None:
+            X_all, Y_all, ptr, row = served
+            if X.shape == X_all.shape[1:] and X.strides == X_all.strides[1:] and X.dtype == X_all.dtype and row:
+                t, rem = divmod(X.ctypes.data - ptr, row)
+                if rem == 0 and 0 <= t < len(X_all):
+                    self._cur.append(Record("matmul", name, W, X, Y_all[t]))
+                    return Y_all[t].copy()
+        if self.base is DIGITAL and X.ndim == 2 and out is None:
+            # X @ W.T as (W X^T)^T: the large operand on the left is several times faster in BLAS at
+            # small batch (the layout of neurosim.cells.fast); same product, rounding may differ
+            y = np.ascontiguousarray((W @ X.T).T)
+            self._cur.append(Record("matmul", name, W, X, y.copy()))
+            return y
         y = self.base.matmul(name, W, X, out)
         self._cur.append(Record("matmul", name, W, X, y.copy()))
         return y

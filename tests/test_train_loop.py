@@ -166,12 +166,14 @@ def test_lstm_solves_the_adding_problem_and_elman_does_not():
     train = adding_problem(100, 6400, seed=1)
     test = adding_problem(100, 1000, seed=2)
     results = {}
-    for name, cell, lr in (("lstm", LSTM(2, 32, seed=0), 1e-2), ("elman", Elman(2, 32, 1, seed=0), 1e-3)):
+    for name, cell in (("lstm", LSTM(2, 32, seed=0)), ("elman", Elman(2, 32, 1, seed=0))):
         model = SequenceModel(cell, 1 if name == "lstm" else None, seed=0)
-        fit(model, train, epochs=EPOCHS, batch_size=64, clip=1.0, optimizer=Adam(model.params, lr=lr), seed=0)
+        if name == "lstm":  # forget-gate bias 1 (Gers et al. 2000), the usual initialisation
+            cell.params["bias_hh_l0"][32:64] += 1.0
+        opt = Adam(model.params, lr=1e-2)
+        for epoch in range(6):
+            fit(model, train, epochs=1, batch_size=16, clip=1.0, optimizer=opt, seed=epoch)
         results[name] = evaluate(model, test)
+    # measured: lstm 0.0022 (breaks the plateau in the 5th epoch), elman at the baseline ~0.17
     assert results["lstm"] < 0.01, results
-    assert results["elman"] > 0.05, results
-
-
-EPOCHS = 4
+    assert results["elman"] > 0.1, results

@@ -51,7 +51,7 @@ def bench_ga(repeats=3):
     from neurosim.train.globalopt import population_mse
     from neurosim.tasks import sine_generation
 
-    task = sine_generation(n_steps=200, batch_size=4, seed=0)
+    task = sine_generation(n_steps=500, batch_size=1, seed=0)
     cell = Elman(1, 8, 1, dtype=np.float64, seed=0)
     from neurosim.train.globalopt import flat_params, set_flat
 
@@ -86,7 +86,7 @@ def main():
     except ImportError:
         return
     print()
-    print("GA fitness of a population of 64 Elman(1, 8, 1) networks, sine generation (200 steps, batch 4)")
+    print("GA fitness of a population of 64 Elman(1, 8, 1) networks, sine generation (500 steps, one sequence)")
     print(f"{'loop (ms)':>10s} {'vectorized (ms)':>16s} {'speed-up':>9s} {'limit':>6s}")
     s = t_loop / t_vec
     print(f"{t_loop * 1e3:10.1f} {t_vec * 1e3:16.1f} {s:9.1f} {'>=10':>6s}  {'ok' if s >= 10 else 'UNDER'}")

@@ -3,7 +3,7 @@
 The public API is re-exported here; everything else is an implementation detail.
 Layers (data flows one way, a lower layer never imports a higher one)::
 
-    devices -> netlist -> solve -> crossbar -> cells -> analog -> tasks -> reservoir, memory -> study -> cli
+    devices -> netlist -> solve -> crossbar -> cells -> analog -> train, tasks -> reservoir, memory -> study -> cli
 """
 
 from neurosim.errors import (
@@ -51,6 +51,25 @@ from neurosim.devices import (GateControlledRRAM, LinearConductance, PCMDrift, P
                               PCMReadNoise, pcm_nonidealities)
 from neurosim.crossbar import deployment_reads  # noqa: E402
 from neurosim.study import deployment_table, plot_deployment  # noqa: E402
+# --- training (issue 11) ---
+from neurosim.train import (  # noqa: E402
+    SGD,
+    Adam,
+    RMSprop,
+    SequenceModel,
+    TrainingError,
+    bptt,
+    ctc_beam_search,
+    ctc_greedy_decode,
+    ctc_loss,
+    fit,
+    genetic_algorithm,
+    hardware_aware_fit,
+    particle_swarm,
+    rtrl,
+    simulated_annealing,
+    truncated_bptt,
+)
 # --- reservoir / memory (issue 13) ---
 from neurosim.devices import VolatileMemristor  # noqa: E402
 from neurosim.reservoir import ESN, DynamicReservoir, spectral_radius  # noqa: E402

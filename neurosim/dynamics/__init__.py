@@ -4,3 +4,13 @@ from neurosim.dynamics.ctrnn import CTRNN, Trajectory
 from neurosim.dynamics.mtrnn import MTRNN, mtrnn_step
 
 __all__ = ["CTRNN", "Trajectory", "MTRNN", "mtrnn_step"]
+from neurosim.dynamics.analysis import (  # noqa: E402
+    FixedPoint,
+    LyapunovResult,
+    cell_map,
+    ctrnn_map,
+    fixed_points,
+    largest_lyapunov,
+)
+
+__all__ += ["FixedPoint", "LyapunovResult", "cell_map", "ctrnn_map", "fixed_points", "largest_lyapunov"]

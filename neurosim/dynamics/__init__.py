@@ -14,3 +14,6 @@ from neurosim.dynamics.analysis import (  # noqa: E402
 )
 
 __all__ += ["FixedPoint", "LyapunovResult", "cell_map", "ctrnn_map", "fixed_points", "largest_lyapunov"]
+from neurosim.dynamics.circuit import CTRNNCircuit, ctrnn_circuit  # noqa: E402
+
+__all__ += ["CTRNNCircuit", "ctrnn_circuit"]

@@ -17,3 +17,6 @@ __all__ += ["FixedPoint", "LyapunovResult", "cell_map", "ctrnn_map", "fixed_poin
 from neurosim.dynamics.circuit import CTRNNCircuit, ctrnn_circuit  # noqa: E402
 
 __all__ += ["CTRNNCircuit", "ctrnn_circuit"]
+from neurosim.dynamics.memnet import CaravelliMemristor, MemristiveNetwork, cycle_projector  # noqa: E402
+
+__all__ += ["CaravelliMemristor", "MemristiveNetwork", "cycle_projector"]

@@ -77,8 +77,8 @@ class CaravelliMemristor(DeviceModel):
     Examples
     --------
     >>> m = CaravelliMemristor(R_on=1e3, R_off=1e4, alpha=0.1, beta=10.0)
-    >>> float(m.current(0.5, 1.0)), float(m.dstate_dt(0.5, 0.0))
-    (0.00018181818181818183, 0.05)
+    >>> round(float(m.current(0.5, 1.0)) * 5.5e3, 12), float(m.dstate_dt(0.5, 0.0))
+    (1.0, 0.05)
     """
 
     R_on: float = 1e3

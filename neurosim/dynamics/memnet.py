@@ -176,16 +176,16 @@ class MemristiveNetwork:
     Raises
     ------
     ParameterError
-        A disconnected graph, R_off < R_on (the Lyapunov function needs xi >= 0 ... it is allowed,
-        but reported by :meth:`lyapunov`), or sources of the wrong length.
+        A disconnected graph, another device model, or sources of the wrong length. (R_off < R_on
+        is allowed; the Lyapunov property is stated for xi >= 0.)
 
     Examples
     --------
     >>> import networkx as nx, numpy as np
     >>> net = MemristiveNetwork(nx.cycle_graph(3), CaravelliMemristor(alpha=0.0), [1.0, 0.0, 0.0])
     >>> x = np.full(3, 0.5)
-    >>> i = net.currents(x)          # one loop, 1 V over three 5.5 kOhm devices
-    >>> np.allclose(i, 1.0 / (3 * 5.5e3))
+    >>> i = net.currents(x)          # one loop, 1 V over three 5.5 kOhm devices; edge (0, 2) runs against it
+    >>> np.allclose(i * [1, -1, 1], 1.0 / (3 * 5.5e3))
     True
     """
 

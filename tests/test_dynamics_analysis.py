@@ -42,6 +42,7 @@ def test_linear_systems():
     assert abs(res.value - np.log(1.1)) <= 1e-3
 
 
+@pytest.mark.slow
 def test_ctrnn_limit_cycle_zero_exponent_and_unstable_equilibrium():
     net = CTRNN(np.array([[4.5, 1.0], [-1.0, 4.5]]), 1.0, theta=[-2.75, -1.75])
     res = largest_lyapunov(ctrnn_map(net, 0.1), np.random.default_rng(0).normal(size=(2, 2)), 10000,

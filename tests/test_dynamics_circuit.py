@@ -33,11 +33,13 @@ def test_ideal_circuit_equals_ctrnn_random_network():
     assert _rel(c.run(10e-3), net, y0) <= 1e-3
 
 
+@pytest.mark.slow
 def test_wire_resistance_effect_grows():
     errs = [_rel(ctrnn_circuit(BEER, y0=[0.0, 0.0], r_wire=rw).run(20e-3), BEER, [0.0, 0.0]) for rw in (1.0, 100.0)]
     assert 2e-4 < errs[0] < 5e-3 and errs[1] > 0.05 and errs[1] > 20 * errs[0]   # measured 1.3e-3, 0.12
 
 
+@pytest.mark.slow
 def test_device_states_moving_under_circuit_voltages():
     """Memristive crosspoints (HP linear drift): nearly immobile ions give the equations; a mobility
     of 1e-14 m^2/(V s) lets the circuit's own voltages reprogram the weights within 20 ms."""

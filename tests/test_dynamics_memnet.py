@@ -24,6 +24,7 @@ def test_projector_is_the_cycle_space():
     assert np.abs(net.incidence @ O).max() < 1e-12          # KCL: Omega's range carries no node current
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed,alpha", [(0, 0.05), (1, -0.05)])
 def test_circuit_engine_equals_closed_form(seed, alpha):
     """25 edges, 14 independent cycles; measured agreement 6e-15, limit 1e-6 (relative)."""

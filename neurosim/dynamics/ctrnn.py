@@ -328,7 +328,7 @@ class CTRNN:
         return Trajectory(t_eval, out, stats)
 
     # ------------------------------------------------------------------ discrete
-    def euler(self, dt, n_steps, y0=None, inputs=None) -> Trajectory:
+    def euler(self, dt, n_steps, y0=None, inputs=None, *, record_every: int = 1) -> Trajectory:
         r"""The forward-Euler map with step :math:`\Delta t` (the discrete-time network).
 
         .. math::
@@ -345,6 +345,8 @@ class CTRNN:
             Initial state (a batch of ``B`` initial states as columns).
         inputs : array_like (M,) or (n_steps, M), optional
             Input held during each step (``inputs[n]`` drives step ``n -> n + 1``).
+        record_every : int
+            Keep every ``record_every``-th state (memory for long runs).
 
         Returns
         -------
@@ -362,22 +364,27 @@ class CTRNN:
         if inputs is not None:
             u = check_array(owner, "inputs", inputs, dtype=np.float64)
             if u.ndim == 1 and u.shape == (self.n_inputs,):
-                u = np.broadcast_to(u, (n_steps, self.n_inputs))
-            if u.shape != (n_steps, self.n_inputs):
+                u = u[None, :]  # constant: one row, held for every step
+            elif u.shape != (n_steps, self.n_inputs):
                 raise ParameterError(f"{owner}: inputs must have shape ({self.n_inputs},) or ({n_steps}, {self.n_inputs}), got {u.shape}")
             cur = (u @ self.input_weights.T if self.input_weights is not None else u) + self.bias
         elif np.any(self.bias):
-            cur = np.broadcast_to(self.bias, (n_steps, self.n))
+            cur = self.bias[None, :]
         a = dt / self.tau if y.ndim == 1 else (dt / self.tau)[:, None]
-        ys = np.empty((n_steps + 1,) + y.shape)
+        k = int(record_every)
+        if k < 1:
+            raise ParameterError(f"{owner}: record_every must be an integer >= 1, got {record_every!r}")
+        ys = np.empty((n_steps // k + 1,) + y.shape)
         ys[0] = y
         for n in range(n_steps):
             drive = self.weights @ self.firing(y)
             if cur is not None:
-                drive = drive + (cur[n] if y.ndim == 1 else cur[n][:, None])
+                c = cur[n if cur.shape[0] > 1 else 0]
+                drive = drive + (c if y.ndim == 1 else c[:, None])
             y = y + a * (drive - y)
-            ys[n + 1] = y
-        return Trajectory(dt * np.arange(n_steps + 1), ys, {"engine": "euler", "dt": dt})
+            if (n + 1) % k == 0:
+                ys[(n + 1) // k] = y
+        return Trajectory(dt * k * np.arange(ys.shape[0]), ys, {"engine": "euler", "dt": dt})
 
     # ------------------------------------------------------------------ brian2
     def brian2_equations(self, timed_input: bool = False) -> str:

@@ -3,7 +3,7 @@
 The public API is re-exported here; everything else is an implementation detail.
 Layers (data flows one way, a lower layer never imports a higher one)::
 
-    devices -> netlist -> solve -> crossbar -> cells -> analog -> train, tasks -> reservoir, memory -> study -> cli
+    devices -> netlist -> solve -> crossbar -> cells -> analog -> train, dynamics, tasks -> reservoir, memory -> study -> cli
 """
 
 from neurosim.errors import (
@@ -69,6 +69,16 @@ from neurosim.train import (  # noqa: E402
     rtrl,
     simulated_annealing,
     truncated_bptt,
+)
+# --- dynamics (issue 12) ---
+from neurosim.dynamics import (  # noqa: E402
+    CTRNN,
+    MTRNN,
+    CaravelliMemristor,
+    MemristiveNetwork,
+    ctrnn_circuit,
+    fixed_points,
+    largest_lyapunov,
 )
 # --- reservoir / memory (issue 13) ---
 from neurosim.devices import VolatileMemristor  # noqa: E402

@@ -202,12 +202,19 @@ class DeviceModel(Checked):
         raise NotImplementedError
 
     def brian2_model(self):
-        """The model for brian2: ``(equations_text, namespace)``.
+        """The model for brian2: ``(equations_text, namespace)``, keeping the state bounds.
 
         ``equations_text`` joins the equation lines of :meth:`equations` (the caller adds a line
         defining the port voltage ``v``, in volt); ``namespace`` maps every numeric parameter to a
-        brian2 quantity in its SI unit. The state bounds are not enforced by brian2 (they hold
-        through the windows; without one the state may leave them). Parameters must be scalars.
+        brian2 quantity in its SI unit. The state bounds of ``equations()["bounds"]``
+        (``lo <= x <= hi``) are kept: the state equation becomes
+
+        .. math:: \\dot x = r - [x \\ge hi] \\max(r, 0) - [x \\le lo] \\min(r, 0), \\quad r = r(x, v)
+
+        with the rate :math:`r` as the subexpression ``rate_x`` (a state at a bound does not move
+        further out, as in the circuit engine), and :meth:`brian2_clip` gives the statement that
+        clips the overshoot of the last step (run it after the state update, e.g.
+        ``group.run_regularly(model.brian2_clip(), when="after_groups")``). Parameters must be scalars.
 
         Returns
         -------
@@ -221,7 +228,9 @@ class DeviceModel(Checked):
             "m^2/(V s)": brian2.meter**2 / (brian2.volt * brian2.second), "A": brian2.amp, "V": brian2.volt,
             "1/V": 1.0 / brian2.volt, "1/s": brian2.hertz, "S": brian2.siemens, "s": brian2.second,
         }
-        lines = [text for key, text in self.equations().items() if key != "bounds" and not key.startswith("pulse")]
+        eqs = self.equations()
+        lines = [text for key, text in eqs.items() if key not in ("bounds", "state") and not key.startswith("pulse")]
+        lines.insert(0, self._bounded_state_equation(eqs["state"], eqs.get("bounds")))
         namespace = {}
         for name, param in self._params.items():
             value = getattr(self, name)
@@ -229,6 +238,33 @@ class DeviceModel(Checked):
                 continue
             namespace[name] = float(value) * units[param.unit]
         return "\n".join(lines), namespace
+
+    @staticmethod
+    def _parse_bounds(bounds: str):
+        lo, var, hi = (part.strip() for part in bounds.split("<="))
+        return lo, var, hi
+
+    def _bounded_state_equation(self, state: str, bounds: str | None) -> str:
+        """``dx/dt = expr : unit`` -> the rate subexpression and the bound-masked state equation."""
+        if not bounds:
+            return state
+        lhs, rest = state.split("=", 1)
+        expr, unit = rest.rsplit(":", 1)
+        var = lhs.strip()[1:].split("/")[0]
+        unit = unit.strip()
+        lo, _, hi = self._parse_bounds(bounds)
+        rate_unit = "1/second" if unit == "1" else f"{unit}/second"
+        r = f"(rate_{var}*second/({unit}))"  # the rate as a plain number (clip and comparisons stay unit-free)
+        return (
+            f"rate_{var} = {expr.strip()} : {rate_unit}\n"
+            f"d{var}/dt = rate_{var} - (int({var} >= {hi})*clip({r}, 0, inf) + int({var} <= {lo})*clip({r}, -inf, 0))"
+            f"*({unit})/second : {unit}"
+        )
+
+    def brian2_clip(self) -> str:
+        """The brian2 statement clipping the state to its bounds, e.g. ``"x = clip(x, 0, 1)"``."""
+        lo, var, hi = self._parse_bounds(self.equations()["bounds"])
+        return f"{var} = clip({var}, {lo}, {hi})"
 
     # ------------------------------------------------------------------ SPICE helpers
     def _spice_wrap(self, name: str, rate_expr: str, current_expr: str, title: str) -> str:

@@ -165,6 +165,7 @@ class Comparison:
             "energy_read_J": float(self.cost["total"].get("e_read", 0.0)),
             "energy_program_J": float(self.cost["total"].get("e_program", 0.0)),
             "latency_read_s": float(self.cost["total"].get("t_read", 0.0)),
+            "area_m2": float(self.cost["total"].get("area", 0.0)),
         }
         if self.metric is not None:
             out[f"{self.metric['name']}_digital"] = self.metric["digital"]
@@ -172,10 +173,27 @@ class Comparison:
         return out
 
     def table(self) -> str:
-        """The summary as an aligned two-column text table."""
+        """The summary as an aligned two-column text table; energies, times and areas in engineering
+        units (``3.2 nJ``, ``10 us``, ``4.5 um^2``), the rest as plain numbers.
+
+        Examples
+        --------
+        >>> engineering(3.2e-9, "J"), engineering(1.0e-5, "s"), engineering(9.6e-9, "m^2")
+        ('3.2 nJ', '10 us', '9600 um^2')
+        """
         rows = self.summary()
         width = max(len(k) for k in rows)
-        return "\n".join(f"{k:<{width}}  {v:.6g}" for k, v in rows.items())
+        units = {"_J": "J", "_s": "s", "_m2": "m^2"}
+
+        def fmt(key, value):
+            if value is None:
+                return "-"
+            for suffix, unit in units.items():
+                if key.endswith(suffix):
+                    return engineering(value, unit)
+            return f"{value:.4g}"
+
+        return "\n".join(f"{k:<{width}}  {fmt(k, v)}" for k, v in rows.items())
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (arrays as lists)."""
@@ -200,6 +218,32 @@ class Comparison:
         from neurosim.study.report import save_report
 
         return save_report(self, directory)
+
+
+_PREFIXES = [(1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M"),
+             (1e9, "G")]
+
+
+def engineering(value: float, unit: str) -> str:
+    """``value`` with an SI prefix and three significant digits (areas: the prefix applies to the metre).
+
+    Examples
+    --------
+    >>> engineering(0.0, "J"), engineering(2.5e-3, "s")
+    ('0 J', '2.5 ms')
+    """
+    v = float(value)
+    if v == 0 or not np.isfinite(v):
+        return f"{v:g} {unit}"
+    power = 2 if unit == "m^2" else 1
+    base = "m" if power == 2 else unit
+    mag = abs(v) ** (1.0 / power)
+    scale, prefix = _PREFIXES[0]
+    for s_, p_ in _PREFIXES:
+        if mag >= s_ * 0.9995:
+            scale, prefix = s_, p_
+    shown = v / scale**power
+    return f"{shown:.4g} {prefix}{base}{'^2' if power == 2 else ''}"
 
 
 _PARAMS = {"divergence_threshold": Param("real", low=0, low_open=True)}

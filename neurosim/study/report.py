@@ -24,6 +24,15 @@ def _finite_json(value):
     return value
 
 
+def _rolling(e: np.ndarray, w: int):
+    """Centred rolling mean, min and max over ``w`` steps (edges use the available points)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    pad = np.pad(e, (w // 2, w - 1 - w // 2), mode="edge")
+    win = sliding_window_view(pad, w)
+    return win.mean(axis=1), win.min(axis=1), win.max(axis=1)
+
+
 def save_report(comparison, directory) -> dict:
     """Write ``comparison.json`` and three PNG figures into ``directory`` (created if missing).
 
@@ -79,18 +88,25 @@ def save_report(comparison, directory) -> dict:
     steps = np.arange(len(comparison.step_hidden_rmse))
     tiny = np.finfo(float).tiny
 
-    # 1. error vs step
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    ax[0].semilogy(steps, comparison.step_hidden_rmse + tiny, label="hidden RMSE")
-    ax[0].semilogy(steps, comparison.step_hidden_max + tiny, "--", label="hidden max")
-    ax[0].semilogy(steps, comparison.step_output_rmse + tiny, label="output RMSE")
-    ax[0].semilogy(steps, comparison.step_output_max + tiny, ":", label="output max")
-    ax[0].set(xlabel="time step", ylabel="|analog - digital|", title="error vs time step")
-    ax[0].legend(fontsize=8)
-    for key, err in comparison.layer_step_rmse.items():
-        ax[1].semilogy(steps, np.asarray(err) + tiny, label=key.lstrip("_"))
-    ax[1].set(xlabel="time step", ylabel="hidden RMSE", title="per layer / direction")
-    ax[1].legend(fontsize=8)
+    # 1. error vs step: one panel per quantity, the raw per-step values faint, a rolling mean over
+    # ~5 % of the sequence bold and the rolling min..max as a band (four noisy lines on one log axis
+    # were unreadable)
+    panels = [("hidden RMSE", comparison.step_hidden_rmse), ("hidden max |error|", comparison.step_hidden_max),
+              ("output RMSE", comparison.step_output_rmse), ("output max |error|", comparison.step_output_max)]
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharex=True)
+    for ax, (name, err) in zip(axes.ravel(), panels + [("per layer / direction", None)]):
+        series = [(name, err)] if err is not None else [(k, v) for k, v in comparison.layer_step_rmse.items()]
+        for label, e in series:
+            e = np.asarray(e, dtype=float) + tiny
+            mean, lo, hi = _rolling(e, max(1, len(e) // 20))
+            line = ax.semilogy(steps, mean, lw=1.8, label=f"{label} (rolling mean)" if err is None else "rolling mean")[0]
+            ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.2, lw=0,
+                            label="rolling min..max" if err is not None else None)
+            if err is not None:
+                ax.semilogy(steps, e, color=line.get_color(), lw=0.5, alpha=0.35, label="per step")
+        ax.set(title=name, xlabel="time step", ylabel="|analog - digital|")
+        ax.legend(fontsize=7)
+    axes.ravel()[-1].axis("off")
     fig.tight_layout()
     paths["error_vs_step"] = out / "error_vs_step.png"
     fig.savefig(paths["error_vs_step"], dpi=90)

@@ -105,7 +105,6 @@ def evaluate_run(payload: dict, run: Run) -> dict:
         hw = HardwareConfig.from_dict(plain)
         result = compare(net.cell, hw, test.inputs, test.targets, readout=net.readout, mask=test.mask, kind=test.kind)
         metrics = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in result.summary().items()}
-        metrics["area_m2"] = float(result.cost["total"].get("area", 0.0))
         return {"status": "ok", "metrics": metrics, "error": None, "t_run": time.perf_counter() - t0}
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the study goes on
         return {"status": "failed", "metrics": None, "error": f"{type(exc).__name__}: {exc}"[:2000],

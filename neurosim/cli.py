@@ -156,8 +156,9 @@ def _sweep(args) -> int:
     if args.csv is not None:
         print(f"csv: {result.to_csv(args.csv)}")
     if args.plot:
-        paths = result.plot(args.plot, Path(db).parent / f"{study.name}_plots")
-        print("plots: " + ", ".join(str(p) for p in paths.values()))
+        folder = Path(db).parent / f"{study.name}_plots"
+        paths = result.plot(args.plot, folder)
+        print("plots: " + ", ".join(str(p) for p in paths.values()) + f"; report: {result.save_html(args.plot, folder)}")
     return 0 if failed == 0 else 1
 
 

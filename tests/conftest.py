@@ -30,6 +30,15 @@ def ngspice_path():
     return path
 
 
+@pytest.fixture(scope="session")
+def chromium_path():
+    """Headless Chromium (Debian's ``chromium``; scripts/setup.sh installs it). Missing is a failure."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("chromium is not installed: run `bash scripts/setup.sh test` (the README's test command does)")
+    return path
+
+
 def require(module: str):
     """Import a test dependency (the ``test`` extra: torch, scikit-learn); missing is a failure, not
     a skip, so that a reference comparison can never disappear silently from a run."""

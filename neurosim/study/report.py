@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from pathlib import Path
@@ -54,7 +55,8 @@ def save_report(comparison, directory) -> dict:
     Returns
     -------
     dict of str to pathlib.Path
-        ``{"json": ..., "error_vs_step": ..., "traces": ..., "error_per_gate": ...}``.
+        ``{"json": ..., "error_vs_step": ..., "traces": ..., "error_per_gate": ..., "html": ...}``;
+        ``report.html`` is self-contained (tables, figures inline, the hardware configuration).
 
     Raises
     ------
@@ -154,4 +156,24 @@ def save_report(comparison, directory) -> dict:
     paths["error_per_gate"] = out / "error_per_gate.png"
     fig.savefig(paths["error_per_gate"], dpi=90)
     plt.close(fig)
+
+    # 4. one self-contained HTML file: the tables, the figures inline, the hardware configuration
+    from neurosim.study.html import html_page, png_tag, table_html
+
+    summary = [line.split(None, 1) for line in comparison.table().splitlines()]
+    gates = [[name if gate == "all" else f"{name}[{gate}]", float(e["rmse"]), float(e["relative"])]
+             for name, gs in comparison.read_error.items() for gate, e in gs.items()]
+    div = [[k, "-" if v is None else v] for k, v in comparison.divergence.items()]
+    hw = "\n".join(f"{k} = {v!r}" for k, v in comparison.hardware.items())
+    sections = [
+        ("Summary", table_html(summary, ["quantity", "value"])),
+        ("Error vs time step", png_tag(paths["error_vs_step"], "error vs time step")),
+        ("Outputs, digital and analog", png_tag(paths["traces"], "output traces")),
+        ("Crossbar read error per weight and gate", table_html(gates, ["weight", "RMSE", "relative RMSE"])
+         + png_tag(paths["error_per_gate"], "read error per gate")),
+        ("Divergence", table_html(div, ["quantity", "value"])),
+        ("Cell and hardware", f"<p>{html.escape(comparison.cell)}</p><pre>{html.escape(hw)}</pre>"),
+    ]
+    paths["html"] = out / "report.html"
+    paths["html"].write_text(html_page("neurosim comparison: analog vs digital", sections), encoding="utf-8")
     return paths

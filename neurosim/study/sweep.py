@@ -207,6 +207,10 @@ class StudyResult:
                           "min": float(a.min()), "max": float(a.max()), "n": int(a.size)}
         return out
 
+    def save_html(self, metric: str, directory) -> Path:
+        """A self-contained HTML report of ``metric`` (tables, plots inline, the study file)."""
+        return save_study_html(self, metric, directory)
+
     def plot(self, metric: str, directory) -> dict:
         """PNG figures of ``metric``: against each axis (mean with the spread over seeds and the other
         axes as a band, min-max as dots) and, for two grid axes, a heat map of the mean.
@@ -263,6 +267,33 @@ class StudyResult:
             fig.savefig(paths["heatmap"], dpi=110)
             plt.close(fig)
         return paths
+
+
+def save_study_html(result: "StudyResult", metric: str, directory) -> Path:
+    """``<study name>.html`` in ``directory``: the runs' summary per axis, the plots of ``metric``
+    inline, failed runs with their errors, and the study file, in one self-contained page."""
+    from neurosim.study.html import html_page, png_tag, table_html
+
+    out = Path(directory)
+    plots = result.plot(metric, out)
+    sections = []
+    for axis in result.axes:
+        s = result.summary(metric, axis)
+        rows = [[str(v), d["mean"], d["std"], d["min"], d["max"], d["n"]] for v, d in s.items()]
+        sections.append((f"{metric} vs {axis}", table_html(rows, [axis, "mean", "std", "min", "max", "runs"])
+                         + png_tag(plots[axis], f"{metric} vs {axis}")))
+    if "heatmap" in plots:
+        sections.append(("Heat map", png_tag(plots["heatmap"], f"mean {metric}")))
+    failed = [[r["key"], r["error"]] for r in result.rows if r["status"] == "failed"]
+    if failed:
+        sections.append((f"Failed runs ({len(failed)})", table_html(failed, ["run", "error"])))
+    import html as _html
+
+    sections.append(("Study file", f"<pre>{_html.escape(result.study.text)}</pre>"))
+    path = out / f"{result.study.name}.html"
+    title = f"neurosim study {result.study.name}: {len(result.rows)} runs"
+    path.write_text(html_page(title, sections), encoding="utf-8")
+    return path
 
 
 def estimate(study: Study, db=None, workers: int | None = None) -> dict:

@@ -65,6 +65,7 @@ from neurosim.train import (  # noqa: E402
     fit,
     genetic_algorithm,
     hardware_aware_fit,
+    insitu_fit,
     particle_swarm,
     rtrl,
     simulated_annealing,

@@ -76,6 +76,8 @@ from neurosim.dynamics import (  # noqa: E402
     CTRNN,
     MTRNN,
     CaravelliMemristor,
+    LiquidStateMachine,
+    MemristiveSTDP,
     MemristiveNetwork,
     ctrnn_circuit,
     fixed_points,

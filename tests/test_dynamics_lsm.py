@@ -131,3 +131,17 @@ def test_two_class_spike_pattern_classification():
     print("accuracy", acc)
     assert acc >= 0.85, acc
     assert lsm.n_builds == 1
+
+
+@pytest.mark.slow
+def test_cython_target_matches_numpy():
+    """The cython path runs (a compiler is present in CI) and gives the numpy path's spikes."""
+    from neurosim.dynamics._brian import compiler_available
+
+    assert compiler_available(), "no C compiler/Cython: the cython path cannot be tested"
+    i, t = poisson_encode(np.full((100, 2), 40.0), 1e-3, seed=5)
+    a = LiquidStateMachine(n_inputs=2, seed=3, target="cython").run((i, t), 0.1)
+    b = LiquidStateMachine(n_inputs=2, seed=3, target="numpy").run((i, t), 0.1)
+    assert len(a.t) > 20
+    np.testing.assert_array_equal(a.i, b.i)
+    np.testing.assert_allclose(a.t, b.t, rtol=0, atol=1e-12)

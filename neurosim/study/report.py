@@ -71,7 +71,7 @@ def save_report(comparison, directory) -> dict:
     >>> result = compare(RNN(2, 3, dtype=np.float64, seed=0), None, np.zeros((5, 1, 2)))
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     sorted(save_report(result, tmp))
-    ['error_per_gate', 'error_vs_step', 'json', 'traces']
+    ['error_per_gate', 'error_vs_step', 'html', 'json', 'traces']
     """
     out = Path(directory)
     try:

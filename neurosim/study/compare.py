@@ -229,8 +229,8 @@ def engineering(value: float, unit: str) -> str:
 
     Examples
     --------
-    >>> engineering(0.0, "J"), engineering(2.5e-3, "s")
-    ('0 J', '2.5 ms')
+    >>> engineering(0.0, "J"), engineering(2.5e-3, "s"), engineering(1.932e-8, "m^2")
+    ('0 J', '2.5 ms', '19320 um^2')
     """
     v = float(value)
     if v == 0 or not np.isfinite(v):
@@ -243,7 +243,8 @@ def engineering(value: float, unit: str) -> str:
         if mag >= s_ * 0.9995:
             scale, prefix = s_, p_
     shown = v / scale**power
-    return f"{shown:.4g} {prefix}{base}{'^2' if power == 2 else ''}"
+    text = f"{shown:.0f}" if abs(shown) >= 1e4 else f"{shown:.4g}"  # areas reach 1e5 um^2: no exponent
+    return f"{text} {prefix}{base}{'^2' if power == 2 else ''}"
 
 
 _PARAMS = {"divergence_threshold": Param("real", low=0, low_open=True)}

@@ -85,7 +85,7 @@ _PLAIN_TOL = REFINED_TOL
 _FLOOR = 1e-20
 
 
-def _backward_error(A, x, b, r, n_nodes: int | None = None) -> np.ndarray:
+def _backward_error(absA, x, b, r, n_nodes: int | None = None) -> np.ndarray:
     r"""Componentwise (Oettli-Prager) backward error of each equation, for each column.
 
     .. math:: \omega_i = \frac{|b - A x|_i}{(|A|\,|x| + |b|)_i + f_i}
@@ -98,7 +98,7 @@ def _backward_error(A, x, b, r, n_nodes: int | None = None) -> np.ndarray:
     circuit's voltages: its floor is :math:`10^{-6} \max |v|`, so that :math:`\omega \le 10^{-10}`
     means met to :math:`10^{-16}` of the largest voltage.
     """
-    scale = abs(A) @ np.abs(x) + np.abs(b)
+    scale = absA @ np.abs(x) + np.abs(b)
     tiny = np.finfo(np.float64).tiny
     if n_nodes is None or n_nodes >= scale.shape[0]:
         return np.abs(r) / (scale + _FLOOR * np.max(scale, axis=0, keepdims=True) + tiny)
@@ -120,7 +120,7 @@ def _residual_extended(A, x, b) -> np.ndarray:
 
 
 def refined_solve(A, solve, b, *, names=None, owner: str = "solve", max_steps: int = 20, fallback=None,
-                  n_nodes: int | None = None) -> np.ndarray:
+                  n_nodes: int | None = None, abs_A=None) -> np.ndarray:
     r"""Solve ``A x = b`` with the factors ``solve``, check the residual, and refine it.
 
     Sparse LU with threshold pivoting (SuperLU's symmetric mode, needed to keep the fill of MNA
@@ -143,6 +143,8 @@ def refined_solve(A, solve, b, *, names=None, owner: str = "solve", max_steps: i
     fallback : callable, optional
         ``fallback()`` returns a ``solve`` from a more stable factorization (partial pivoting),
         tried when refinement with ``solve`` does not converge.
+    abs_A : sparse matrix, optional
+        ``abs(A)``, kept by callers that solve with the same matrix many times (one per factorization).
     n_nodes : int, optional
         Unknowns ``0 .. n_nodes-1`` are node voltages (Kirchhoff rows), the rest branch currents
         (source equations); sets the floors of :func:`_backward_error`.
@@ -167,13 +169,14 @@ def refined_solve(A, solve, b, *, names=None, owner: str = "solve", max_steps: i
                 "element values (a huge source across a tiny resistance)"
             )
         r = b - A @ x
-        w = _backward_error(A, x, b, r, n_nodes)
+        absA = abs(A) if abs_A is None else abs_A
+        w = _backward_error(absA, x, b, r, n_nodes)
     if np.all(w <= _PLAIN_TOL):
         return x
-    x, w = _refine(A, solve, b, x, max_steps, n_nodes)
+    x, w = _refine(A, absA, solve, b, x, max_steps, n_nodes)
     if not np.all(w <= REFINED_TOL) and fallback is not None:
         solve = fallback()  # threshold pivoting lost too much: factorize with partial pivoting
-        x, w = _refine(A, solve, b, solve(b), max_steps, n_nodes)
+        x, w = _refine(A, absA, solve, b, solve(b), max_steps, n_nodes)
     if not np.all(w <= REFINED_TOL) or not np.all(np.isfinite(x)):
         worst = np.nan_to_num(w, nan=np.inf)
         i = int(np.unravel_index(np.argmax(worst), w.shape)[0])
@@ -187,15 +190,15 @@ def refined_solve(A, solve, b, *, names=None, owner: str = "solve", max_steps: i
     return x
 
 
-def _refine(A, solve, b, x, max_steps, n_nodes):
+def _refine(A, absA, solve, b, x, max_steps, n_nodes):
     for _ in range(max_steps):
         r = _residual_extended(A, x, b)
-        w = _backward_error(A, x, b, r, n_nodes)
+        w = _backward_error(absA, x, b, r, n_nodes)
         if np.all(w <= REFINED_TOL):
             return x, w
         x = x + solve(r)
     r = _residual_extended(A, x, b)
-    return x, _backward_error(A, x, b, r, n_nodes)
+    return x, _backward_error(absA, x, b, r, n_nodes)
 
 
 class LinearSolver:
@@ -255,6 +258,7 @@ class LinearSolver:
         self.chunk = chunk
         self.permc_spec = permc_spec
         self._cache: dict = {}
+        self._abs: dict = {}  # abs(A) for the residual checks of refined_solve, per orientation
         self.ports = None
         self._trailing = None
         if port_last not in (True, False, "auto"):
@@ -347,7 +351,11 @@ class LinearSolver:
             self._cache.clear()
             return solve
 
-        kw = dict(names=names, owner="LinearSolver.solve", fallback=stable, n_nodes=self.circuit.n_nodes)
+        key = ("abs", trans)
+        if key not in self._abs:
+            self._abs[key] = abs(A).tocsr()
+        kw = dict(names=names, owner="LinearSolver.solve", fallback=stable, n_nodes=self.circuit.n_nodes,
+                  abs_A=self._abs[key])
         if b.ndim == 1 or b.shape[1] <= self.chunk:
             return refined_solve(A, solve, b, **kw)
         out = np.empty(b.shape)

@@ -271,9 +271,9 @@ def _linear_step(cc, cache, geq, b):
         m = to_csc(np.concatenate([r, cr]), np.concatenate([c, ccol]), np.concatenate([v, cv]), cc.size)
         cache["key"] = key
         cache["lu"] = factorize(m)
-        cache["A"] = m
+        cache["A"], cache["absA"] = m, abs(m)
     return refined_solve(cache["A"], cache["lu"].solve, b, names=cc.node_names + cc.branch_names, owner="transient",
-                         n_nodes=cc.n_nodes)
+                         n_nodes=cc.n_nodes, abs_A=cache["absA"])
 
 
 def _lte_ratio(hist, t_new, q_new, order2, reltol, atol, lo, hi) -> float:

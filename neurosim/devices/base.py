@@ -317,3 +317,23 @@ def _check_param_array(owner: str, name: str, param: Param, value) -> np.ndarray
         )
     arr.setflags(write=False)
     return arr
+
+
+class UnitIntervalState:
+    """Shared by the models whose state is a normalised internal variable in ``[0, 1]`` (doped width,
+    filament fraction): 1 is the state of lowest resistance, 0 of highest."""
+
+    @property
+    def state_bounds(self) -> tuple:
+        """``(0.0, 1.0)``."""
+        return (0.0, 1.0)
+
+    @property
+    def state_on(self):
+        """``1.0`` (lowest resistance)."""
+        return 1.0
+
+    @property
+    def state_off(self):
+        """``0.0`` (highest resistance)."""
+        return 0.0

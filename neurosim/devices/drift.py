@@ -31,7 +31,7 @@ import numpy as np
 from neurosim.errors import ParameterError
 from neurosim.params import Param
 
-from .base import DeviceModel, spice_num
+from .base import DeviceModel, UnitIntervalState, spice_num
 from .windows import _even_power, biolek, joglekar, prodromakis
 
 __all__ = ["LinearIonDrift"]
@@ -40,7 +40,7 @@ WINDOWS = ("none", "joglekar", "biolek", "prodromakis")
 
 
 @dataclasses.dataclass(frozen=True)
-class LinearIonDrift(DeviceModel):
+class LinearIonDrift(UnitIntervalState, DeviceModel):
     r"""HP TiO2 linear ion drift model with an optional window function.
 
     Parameters
@@ -119,21 +119,6 @@ class LinearIonDrift(DeviceModel):
     def k(self):
         r"""State rate per ampere :math:`\mu_v R_{on} / D^2` (A^-1 s^-1)."""
         return self.mu_v * self.R_on / (self.D * self.D)
-
-    @property
-    def state_bounds(self) -> tuple:
-        """``(0.0, 1.0)``."""
-        return (0.0, 1.0)
-
-    @property
-    def state_on(self):
-        """``1.0`` (fully doped, R_on)."""
-        return 1.0
-
-    @property
-    def state_off(self):
-        """``0.0`` (undoped, R_off)."""
-        return 0.0
 
     def memristance(self, state):
         r"""Memristance :math:`M(x) = R_{on} x + R_{off} (1 - x)` (ohm)."""

@@ -32,7 +32,7 @@ import numpy as np
 from neurosim.errors import ParameterError
 from neurosim.params import Param
 
-from .base import DeviceModel, spice_num
+from .base import DeviceModel, UnitIntervalState, spice_num
 
 __all__ = ["VolatileMemristor"]
 
@@ -40,7 +40,7 @@ _POS = {"low": 0.0, "low_open": True}
 
 
 @dataclasses.dataclass(frozen=True)
-class VolatileMemristor(DeviceModel):
+class VolatileMemristor(UnitIntervalState, DeviceModel):
     r"""Volatile memristor with exponential relaxation (short-term memory).
 
     .. math::
@@ -97,21 +97,6 @@ class VolatileMemristor(DeviceModel):
         super()._check()
         if np.any(np.asarray(self.G_on) <= np.asarray(self.G_off)):
             raise ParameterError(f"VolatileMemristor: G_on must be > G_off, got G_on={self.G_on!r}, G_off={self.G_off!r}")
-
-    @property
-    def state_bounds(self) -> tuple:
-        """``(0, 1)``."""
-        return (0.0, 1.0)
-
-    @property
-    def state_on(self):
-        """1."""
-        return 1.0
-
-    @property
-    def state_off(self):
-        """0."""
-        return 0.0
 
     def _g(self, w):
         return self.G_off + (self.G_on - self.G_off) * np.asarray(w, dtype=float)

@@ -40,7 +40,7 @@ import numpy as np
 
 from neurosim.params import Param
 
-from .base import DeviceModel, spice_num
+from .base import DeviceModel, UnitIntervalState, spice_num
 
 __all__ = ["Yakopcic"]
 
@@ -48,7 +48,7 @@ _POS = {"low": 0.0, "low_open": True}
 
 
 @dataclasses.dataclass(frozen=True)
-class Yakopcic(DeviceModel):
+class Yakopcic(UnitIntervalState, DeviceModel):
     r"""Yakopcic et al. memristor model: sinh I-V, voltage thresholds, state-dependent motion.
 
     Parameters
@@ -121,21 +121,6 @@ class Yakopcic(DeviceModel):
     _array_params: ClassVar[tuple[str, ...]] = (
         "a1", "a2", "b", "Vp", "Vn", "Ap", "An", "xp", "xn", "alphap", "alphan", "initial_state",
     )
-
-    @property
-    def state_bounds(self) -> tuple:
-        """``(0.0, 1.0)``."""
-        return (0.0, 1.0)
-
-    @property
-    def state_on(self):
-        """``1.0`` (largest current)."""
-        return 1.0
-
-    @property
-    def state_off(self):
-        """``0.0`` (no current)."""
-        return 0.0
 
     def current(self, state, v):
         r"""Port current :math:`I = a_{1,2}\, x \sinh(bV)` (A)."""

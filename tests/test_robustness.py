@@ -244,7 +244,7 @@ def test_no_silent_overflow_and_no_divide_by_zero():
 
 def test_what_used_to_run_for_minutes_now_solves_or_stops_with_a_clear_error():
     from neurosim.devices import load_device
-    from neurosim.netlist import Netlist, Pulse
+    from neurosim.netlist import Netlist, Pulse, Sine
     from neurosim.solve import dc, quasistatic, transient
 
     card = load_device("hp_tio2_strukov2008")
@@ -268,6 +268,18 @@ def test_what_used_to_run_for_minutes_now_solves_or_stops_with_a_clear_error():
     diode.add_diode("D", "b", "0", i_s=1e-14)
     with _Within(2.0), pytest.raises(ConvergenceError, match="max_total_iter=6"):
         dc(diode, max_iter=3, max_total_iter=6)
+    rc = Netlist("rc")
+    rc.add_vsource("V", "a", "0", dc=1.0)
+    rc.add_resistor("R", "a", "b", 1e3)
+    rc.add_capacitor("C", "b", "0", 1e-6)
+    with _Within(1.0), pytest.raises(ParameterError, match=r"needs at least 1e\+09 steps, more than max_steps"):
+        transient(rc, 1.0, dt_max=1e-9)  # gave up after 200,000 steps (20 s)
+    fast = Netlist("a 1 GHz source over a millisecond")  # ~1e8 steps needed: stopped at the first pace check
+    fast.add_vsource("V", "a", "0", waveform=Sine(0.0, 1.0, 1e9))
+    fast.add_resistor("R", "a", "b", 1e3)
+    fast.add_capacitor("C", "b", "0", 1e-12)
+    with _Within(15.0), pytest.raises(ConvergenceError, match="at the pace of the last 10000 steps"):
+        transient(fast, 1e-3, progress=False)
     pulse = Netlist("short period, long run")
     pulse.add_vsource("V", "a", "0", waveform=Pulse(0.0, 1.0, 0.0, 1e-12, 1e-12, 1e-12, 1e-11))
     pulse.add_resistor("R", "a", "b", 1e3)

@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-from neurosim.errors import ConvergenceError, NetlistError
+from neurosim.errors import ConvergenceError, NetlistError, ParameterError
 from neurosim.params import Param, check_params
 from neurosim.solve.assemble import conductance_stamps, scatter_add, to_csc
 from neurosim.solve.compile import compile as _compile
@@ -50,6 +50,9 @@ _PARAMS = {
     "max_steps": Param("int", low=1),
     "progress": Param("bool", optional=True),
 }
+
+
+_PACE_WINDOW = 10_000
 
 
 def _progress_bar(enabled, t_stop):
@@ -99,7 +102,9 @@ def transient(
         Start from capacitor ``ic`` values (0 V where not given) instead of the DC operating point;
         the initial node voltages are solved consistently with those capacitor voltages.
     max_steps : int
-        Give up after this many attempted steps.
+        Give up after this many attempted steps. A run that cannot finish within it is stopped
+        early: up front when ``t_stop / dt_max`` exceeds it, and at every 10,000 steps when the
+        longest step of the last 10,000 projects more than twice ``max_steps`` for the whole run.
     progress : bool or None
         tqdm progress bar; ``None``: on when stderr is a terminal.
 
@@ -133,6 +138,11 @@ def transient(
     cc = _compile(circuit)
     t_stop = p["t_stop"]
     dt_max = p["dt_max"] or t_stop / 100.0
+    if t_stop / dt_max > p["max_steps"]:
+        raise ParameterError(
+            f"transient: t_stop / dt_max = {t_stop:.6g} s / {dt_max:.6g} s needs at least {t_stop / dt_max:.3g} steps, "
+            f"more than max_steps={p['max_steps']}: raise dt_max or max_steps"
+        )
     h = p["dt_init"] or 1e-5 * dt_max
     h_min = 1e-14 * t_stop
     trap = p["method"] == "trap"
@@ -163,11 +173,24 @@ def transient(
     bar = _progress_bar(p["progress"], t_stop)
     stats = {"accepted": 0, "rejected": 0, "rejected_newton": 0, "newton_iterations": 0, "method": p["method"]}
     steps = 0
+    h_window = 0.0
     try:
         while t < t_stop * (1 - 1e-12):
             steps += 1
             if steps > p["max_steps"]:
                 raise ConvergenceError(f"transient: more than max_steps={p['max_steps']} steps at t={t:.6g} s")
+            if steps % _PACE_WINDOW == 0:
+                # stop a run that is bound to exceed max_steps now rather than after all of them
+                # the longest step of the window is the optimistic pace (steps grow after a fast start)
+                pace = h_window
+                projected = steps + (t_stop - t) / pace if pace > 0 else np.inf
+                if projected > 2 * p["max_steps"]:
+                    raise ConvergenceError(
+                        f"transient: at the pace of the last {_PACE_WINDOW} steps (longest step {pace:.3g} s, t={t:.6g} s) "
+                        f"the run needs about {projected:.3g} steps, more than twice max_steps={p['max_steps']}: "
+                        "raise max_steps, or check for a source faster than the run's time scale"
+                    )
+                h_window = 0.0
             while bp_k < bps.size and bps[bp_k] <= t * (1 + 1e-12):
                 bp_k += 1
             nxt = bps[min(bp_k, bps.size - 1)]
@@ -215,6 +238,7 @@ def transient(
             # accept
             ic = geq * (vc_new - vc) - (ic if order2 else 0.0)
             t, x, s, vc = t + h, x_new, s_new, vc_new
+            h_window = max(h_window, h)
             if joint:
                 f = _state_rates(cc, s, x)
             ts.append(t), xs.append(x), ss.append(s), cis.append(ic)

@@ -6,9 +6,10 @@ dataclass with a declared constraint table (:class:`~neurosim.params.Checked`) t
 ``to_toml``/``from_toml`` (a file path or TOML text; malformed TOML names the file and line) and
 ``replace``. A class with nested or non-plain fields overrides ``to_dict`` and ``_from_plain``.
 
-``tomllib`` only reads TOML; :func:`dumps` is a tiny writer for nested tables of str, bool, int,
-float and lists of those or of tables (arrays of tables). ``None`` values are omitted (TOML has no
-null; the readers fill in the dataclass defaults, which are ``None`` for every optional field).
+``tomllib`` only reads TOML; :func:`dumps` writes with tomli-w (the writer paired with tomllib's
+parser; a hand-written writer here produced unreadable TOML for non-ASCII keys and control
+characters in strings). ``None`` values are omitted (TOML has no null; the readers fill in the
+dataclass defaults, which are ``None`` for every optional field).
 
 Examples
 --------
@@ -22,9 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+
+import tomli_w
 
 from neurosim.errors import ParameterError
 from neurosim.params import Checked
@@ -95,50 +99,22 @@ def thaw(value):
     return value
 
 
-def _scalar(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ParameterError(f"TOML writer: values must be finite, got {value!r}")
-        return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{escaped}"'
+def _plain(value, where: str):
+    """``value`` as the types tomli-w writes: dicts, lists, str, bool, int, finite float; ``None``
+    entries of tables dropped (TOML has no null)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, f"{where}.{k}" if where else str(k)) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_scalar(v) for v in value) + "]"
-    raise ParameterError(f"TOML writer: cannot write a value of type {type(value).__name__}: {value!r}")
-
-
-def _key(key: str) -> str:
-    if key and all(c.isalnum() or c in "_-" for c in key):
-        return key
-    return _scalar(str(key))
-
-
-def _is_table_list(value) -> bool:
-    return isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(v, Mapping) for v in value)
-
-
-def _emit(table: Mapping, prefix: str, out: list[str]) -> None:
-    # Scalars first: TOML assigns keys after a [header] to that header's table.
-    for key, value in table.items():
-        if value is None or isinstance(value, Mapping) or _is_table_list(value):
-            continue
-        out.append(f"{_key(key)} = {_scalar(value)}")
-    for key, value in table.items():
-        name = f"{prefix}.{_key(key)}" if prefix else _key(key)
-        if isinstance(value, Mapping):
-            out.append("")
-            out.append(f"[{name}]")
-            _emit(value, name, out)
-        elif _is_table_list(value):
-            for item in value:
-                out.append("")
-                out.append(f"[[{name}]]")
-                _emit(item, name, out)
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        if not math.isfinite(value):
+            raise ParameterError(f"TOML writer: {where} must be finite, got {value!r}")
+        return float(value)
+    raise ParameterError(f"TOML writer: cannot write {where} of type {type(value).__name__}: {value!r}")
 
 
 def dumps(data: Mapping) -> str:
@@ -159,9 +135,7 @@ def dumps(data: Mapping) -> str:
     ParameterError
         A value TOML cannot hold (non-finite float, unknown type).
     """
-    out: list[str] = []
-    _emit(data, "", out)
-    return "\n".join(out).lstrip("\n") + "\n"
+    return tomli_w.dumps(_plain(data, ""))
 
 
 class PlainConfig(Checked):

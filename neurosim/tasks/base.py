@@ -11,7 +11,7 @@ from neurosim.errors import ParameterError
 from neurosim.seeding import check_seed
 from neurosim.seeding import rng as seeded_rng
 
-__all__ = ["SequenceTask", "as_rng"]
+__all__ = ["SequenceTask", "as_rng", "guard_sequences"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,3 +106,19 @@ def as_rng(owner: str, seed: Any = 0, rng: Any = None) -> np.random.Generator:
             raise ParameterError(f"{owner}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
         return rng
     return seeded_rng(check_seed(owner, seed))
+
+
+def guard_sequences(owner: str, n_steps: int, batch_size: int = 1, features: int = 1) -> None:
+    """Refuse a task whose arrays cannot fit in memory, before anything is allocated.
+
+    Counts four float64 arrays of ``(n_steps, batch_size, features)`` (inputs, targets and the
+    generator's work arrays).
+
+    Raises
+    ------
+    ParameterError
+        The estimate exceeds the available memory (see :func:`neurosim.memguard.check_memory`).
+    """
+    from neurosim.memguard import check_memory
+
+    check_memory(owner, 4.0 * 8.0 * float(n_steps) * float(batch_size) * float(features), "the sequences")

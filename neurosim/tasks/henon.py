@@ -6,7 +6,7 @@ import numpy as np
 
 from neurosim.errors import ParameterError
 from neurosim.params import Param, check_params
-from neurosim.tasks.base import SequenceTask, as_rng
+from neurosim.tasks.base import SequenceTask, as_rng, guard_sequences
 
 __all__ = ["henon_series", "henon_map"]
 
@@ -50,6 +50,7 @@ def henon_series(n_samples: int, a: float = 1.4, b: float = 0.3, x0=0.0, y0=0.0,
                      dict(n_samples=n_samples, discard=discard, a=a, b=b))
     x = np.array(x0, dtype=np.float64, ndmin=1)
     y = np.broadcast_to(np.asarray(y0, dtype=np.float64), x.shape).copy()
+    guard_sequences("henon_series", p["n_samples"], x.size)
     out = np.empty((p["n_samples"], x.size))
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(p["discard"] + p["n_samples"]):  # a sequential map: vectorized over the batch
@@ -79,6 +80,7 @@ def henon_map(n_steps: int = 1000, batch_size: int = 1, washout: int = 50, disca
     p = check_params("henon_map", _PARAMS, dict(n_steps=n_steps, batch_size=batch_size, washout=washout, discard=discard))
     if p["washout"] >= p["n_steps"]:
         raise ParameterError(f"henon_map: washout must be < n_steps={n_steps}, got {washout}")
+    guard_sequences("henon_map", p["n_steps"], p["batch_size"])
     gen = as_rng("henon_map", seed, rng)
     x0, y0 = gen.uniform(-0.1, 0.1, size=(2, p["batch_size"]))
     s = henon_series(p["n_steps"] + 1, x0=x0, y0=y0, discard=p["discard"])

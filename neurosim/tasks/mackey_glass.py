@@ -7,7 +7,7 @@ from scipy.signal import lfilter
 
 from neurosim.errors import ParameterError
 from neurosim.params import Param, check_params
-from neurosim.tasks.base import SequenceTask, as_rng
+from neurosim.tasks.base import SequenceTask, as_rng, guard_sequences
 
 __all__ = ["mackey_glass_series", "mackey_glass"]
 
@@ -125,6 +125,7 @@ def mackey_glass_series(
         return a_ * x / (1.0 + x**n_)
 
     n_steps = skip + (p["n_samples"] - 1) * every
+    guard_sequences("mackey_glass_series", m + n_steps, x_init.size)  # G and X below, float64
     # G[j] holds the delayed term g(x(t_j)) for t_j = (j - m - 1) dt: one extra history point
     # in front so the cubic interpolation has its left neighbour at the first step.
     G = np.empty((m + 1 + n_steps + 1, x_init.size))
@@ -218,6 +219,7 @@ def mackey_glass(
     p = check_params("mackey_glass", _TASK_PARAMS, dict(n_steps=n_steps, batch_size=batch_size, horizon=horizon, washout=washout))
     if p["washout"] >= p["n_steps"]:
         raise ParameterError(f"mackey_glass: washout must be < n_steps={n_steps}, got {washout}")
+    guard_sequences("mackey_glass", p["n_steps"] + p["horizon"], p["batch_size"])
     gen = as_rng("mackey_glass", seed, rng)
     x0 = gen.uniform(0.5, 1.5, size=p["batch_size"])
     series = mackey_glass_series(p["n_steps"] + p["horizon"], tau=tau, sample_step=sample_step, x0=x0, discard=discard)

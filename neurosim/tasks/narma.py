@@ -6,7 +6,7 @@ import numpy as np
 
 from neurosim.errors import ParameterError
 from neurosim.params import Param, check_params
-from neurosim.tasks.base import SequenceTask, as_rng
+from neurosim.tasks.base import SequenceTask, as_rng, guard_sequences
 
 __all__ = ["narma10_series", "narma10"]
 
@@ -106,6 +106,7 @@ def narma10(
     p = check_params("narma10", _PARAMS, dict(n_steps=n_steps, batch_size=batch_size, washout=washout))
     if p["washout"] >= p["n_steps"]:
         raise ParameterError(f"narma10: washout must be < n_steps={n_steps}, got {washout}")
+    guard_sequences("narma10", p["n_steps"], p["batch_size"])
     gen = as_rng("narma10", seed, rng)
     u = gen.uniform(0.0, 0.5, size=(p["n_steps"], p["batch_size"]))
     y = narma10_series(u)

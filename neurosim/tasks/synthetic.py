@@ -6,7 +6,7 @@ import numpy as np
 
 from neurosim.errors import ParameterError
 from neurosim.params import Param, check_params
-from neurosim.tasks.base import SequenceTask, as_rng
+from neurosim.tasks.base import SequenceTask, as_rng, guard_sequences
 
 __all__ = ["sine_generation", "adding_problem", "copy_task"]
 
@@ -71,6 +71,7 @@ def sine_generation(
         _SINE,
         dict(n_steps=n_steps, batch_size=batch_size, f_min=f_min, f_max=f_max, switch_every=switch_every, washout=washout),
     )
+    guard_sequences("sine_generation", p["n_steps"], p["batch_size"], 2)
     if p["f_min"] > p["f_max"]:
         raise ParameterError(f"sine_generation: f_min must be <= f_max={f_max!r}, got {f_min!r}")
     if p["washout"] >= p["n_steps"]:
@@ -128,6 +129,7 @@ def adding_problem(
     (True, [2.0, 2.0, 2.0])
     """
     p = check_params("adding_problem", _ADDING, dict(n_steps=n_steps, batch_size=batch_size))
+    guard_sequences("adding_problem", p["n_steps"], p["batch_size"], 2)
     gen = as_rng("adding_problem", seed, rng)
     T, B = p["n_steps"], p["batch_size"]
     values = gen.uniform(0.0, 1.0, size=(T, B))
@@ -198,6 +200,7 @@ def copy_task(
     (True, 9)
     """
     p = check_params("copy_task", _COPY, dict(delay=delay, batch_size=batch_size, n_symbols=n_symbols, length=length))
+    guard_sequences("copy_task", p["delay"] + 2 * p["length"], p["batch_size"], p["n_symbols"] + 2)
     gen = as_rng("copy_task", seed, rng)
     L, D, B, S = p["length"], p["delay"], p["batch_size"], p["n_symbols"]
     T = D + 2 * L

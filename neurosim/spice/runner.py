@@ -248,7 +248,7 @@ def run_ngspice(netlist_or_deck, analysis=None, *, options: dict | None = None, 
 def _analysis_in(deck: str) -> Analysis:
     for line in deck.split("\n"):
         word = line.strip().lower()
-        if word.startswith((".op", ".tran", ".dc ", ".ac ")):
+        if word == ".op" or word.startswith((".op ", ".tran ", ".dc ", ".ac ")):
             return as_analysis(word)
     raise ParameterError("run_ngspice: the deck has no .op, .tran, .dc or .ac line; pass analysis=")
 

@@ -122,23 +122,28 @@ def test_ac_diode_biased_at_operating_point(ngspice_path):
 
 # ------------------------------------------------------------------------------------------ .dc
 def _compare_sweep(net, sweep, nodes, branches, **kw):
+    """ours vs ngspice on ngspice's own sweep points (its accumulated ``start + k step`` differs from
+    ours by rounding, ~1e-16 V); <= 1e-9 relative with a 1 uV floor: |error| <= 1e-9 max(|v|, 1 uV)."""
     ref = run_ngspice(net, sweep, options=TIGHT_OPTIONS)
-    v1 = sweep.values()
-    np.testing.assert_allclose(ref.vectors.get("v(v-sweep)", ref.vectors.get("i(i-sweep)")), np.tile(
-        v1, 1 if not sweep.nested else sweep.values2().size), rtol=1e-12, atol=1e-15)
+    axis = ref.vectors.get("v(v-sweep)", ref.vectors.get("i(i-sweep)"))
+    n1 = sweep.values().size
+    np.testing.assert_allclose(axis[:n1], sweep.values(), rtol=1e-12, atol=1e-15)
     if sweep.nested:
-        res = dc_sweep(net, sweep.source, v1, source2=sweep.source2, values2=sweep.values2(), **kw)
+        v2 = sweep.values2()
+        res = dc_sweep(net, sweep.source, axis[:n1], source2=sweep.source2, values2=v2, **kw)
+        assert axis.size == n1 * v2.size
     else:
-        res = dc_sweep(net, sweep.source, v1, **kw)
+        res = dc_sweep(net, sweep.source, axis, **kw)
     worst = 0.0
     for node in nodes:
         ours, theirs = res.v(node).ravel(), ref.voltage(node)
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-6)
         worst = max(worst, float(np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-6))))
+    worst_i = 0.0
     for b in branches:
         ours, theirs = res.i(b).ravel(), ref.current(b)
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
-    return res, worst
+        worst_i = max(worst_i, float(np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-9))))
+    assert worst <= 1e-9 and worst_i <= 1e-9, (worst, worst_i)
+    return res, (worst, worst_i)
 
 
 def test_dc_sweep_linear_and_nested(ngspice_path):
@@ -158,16 +163,18 @@ def test_dc_sweep_linear_and_nested(ngspice_path):
 
 
 def test_dc_sweep_diode_characteristic(ngspice_path):
-    """Diode I-V curve through a series resistor, swept -1..2 V and nested over the load (warm starts)."""
+    """Diode I-V curve through a series resistor, swept -60 mV..2 V and nested over a second diode's
+    bias (warm starts). Both junctions stay above -3 n V_T: below, ngspice-39's diode leaves the
+    Shockley equation (the reverse-bias diode model is a separate part of issue 16)."""
     net = Netlist("diode sweep")
     net.add_vsource("V1", "in", "0", 0.0)
     net.add_resistor("R1", "in", "a", 100.0)
     net.add_diode("D1", "a", "0", i_s=1e-14, n=1.0, r_s=2.0)
     net.add_diode("D2", "a", "b", i_s=1e-12, n=1.5)
     net.add_vsource("V2", "b", "0", 0.0)
-    res, _ = _compare_sweep(net, DCSweep("V1", -1.0, 2.0, 0.05), ["a"], ["V1", "V2"], gmin=1e-12)
+    res, _ = _compare_sweep(net, DCSweep("V1", -0.06, 2.0, 0.02), ["a"], ["V1", "V2"], gmin=1e-12)
     assert res.iterations < 6 * res.values.size  # warm starts: a few Newton iterations per point
-    _compare_sweep(net, DCSweep("V1", 0.0, 2.0, 0.1, "V2", 0.0, 1.0, 0.5), ["a"], ["V1"], gmin=1e-12)
+    _compare_sweep(net, DCSweep("V1", 0.0, 2.0, 0.1, "V2", -1.0, 0.0, 0.5), ["a"], ["V1"], gmin=1e-12)
 
 
 # ------------------------------------------------------------------------------------------ G/F/H/L

@@ -291,7 +291,7 @@ def test_spice_reads_and_round_trips_new_elements():
     assert net.element("F1")["control"] == "Vsense" and net.element("H1")["control"] == "Vsense"
     assert net.element("G1")["kind"] == "vccs"
     back = read_spice(write_spice(net, d.analysis))
-    for name in ["V1", "I1", "L1", "G1", "F1", "H1"]:
+    for name in ["V1", "Vsense", "I1", "L1", "G1", "F1", "H1", "E1"]:
         assert back.netlist.element(name) == net.element(name)
     f = d.analysis.frequencies()
     a, b = ac(net, f), ac(back.netlist, f)

@@ -276,8 +276,8 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         elif kind in ("vsource", "isource"):
             vals = _num_list(p["dc"])
             if not np.all(np.isnan(p["ac_mag"])):
-                mag, ph = np.nan_to_num(p["ac_mag"], nan=0.0).tolist(), np.nan_to_num(p["ac_phase"], nan=0.0).tolist()
-                vals = [f"{v} AC {fmt(m)} {fmt(a)}" for v, m, a in zip(vals, mag, ph)]
+                mag, ph = p["ac_mag"].tolist(), np.nan_to_num(p["ac_phase"], nan=0.0).tolist()
+                vals = [v if m != m else f"{v} AC {fmt(m)} {fmt(a)}" for v, m, a in zip(vals, mag, ph)]  # m != m: NaN
             if group.waveforms is not None:
                 vals = [v if w is None else v + _waveform_text(w) for v, w in zip(vals, group.waveforms)]
             lines.extend(f"{s} {a} {b} DC {v}" for s, a, b, v in zip(snames, cols[0], cols[1], vals))

@@ -285,7 +285,7 @@ Re e 0 1k
 def test_spice_reads_and_round_trips_new_elements():
     d = read_spice(DECK)
     net = d.netlist
-    assert d.analyses == [AC("oct", 3, 1e3, 1e6), DCSweep("v1", 0.0, 1.0, 0.5, "i1", 0.0, 1e-3, 1e-3)]
+    assert d.analyses == [AC("oct", 3, 1e3, 1e6), DCSweep("V1", 0.0, 1.0, 0.5, "I1", 0.0, 1e-3, 1e-3)]
     assert net.element("V1")["params"] == {"dc": 1.0, "ac_mag": 0.5, "ac_phase": 45.0}
     assert net.element("L1")["params"] == {"inductance": 1e-3, "ic": 1e-6}
     assert net.element("F1")["control"] == "Vsense" and net.element("H1")["control"] == "Vsense"
@@ -322,3 +322,16 @@ def test_spice_errors_name_file_and_line(line, match):
     with pytest.raises(SpiceSyntaxError, match=match) as info:
         read_spice(deck)
     assert info.value.line == 4 and info.value.path == "<string>"
+
+
+def test_dc_sweep_sources_are_resolved_and_renamed():
+    d = read_spice("t\nVin a 0 1\nR1 a 0 1k\n.dc VIN 0 1 0.5\n.end\n")
+    assert d.analysis.source == "Vin"  # spelled as in the netlist: dc_sweep(d.netlist, d.analysis.source, ...)
+    assert dc_sweep(d.netlist, d.analysis.source, d.analysis.values()).i("Vin").tolist() == [0.0, -5e-4, -1e-3]
+    with pytest.raises(SpiceSyntaxError, match="(?i)r1.* not an independent") as info:
+        read_spice("t\nVin a 0 1\nR1 a 0 1k\n.dc R1 0 1 0.5\n.end\n")
+    assert info.value.line == 4
+    net = Netlist()
+    net.add_vsource("in", "a", "0", 1.0)  # written as "Vin": the .dc line must say so too
+    net.add_resistor("R1", "a", "0", 1e3)
+    assert write_spice(net, DCSweep("in", 0, 1, 0.5)).splitlines()[-2] == ".dc Vin 0 1 0.5"

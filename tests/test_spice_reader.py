@@ -225,7 +225,7 @@ def test_deep_nesting_is_refused():
 def test_directives_and_options():
     deck = read_spice("t\n.options reltol=1e-6 klu\n.save all\n.print tran v(a)\n.dc v1 0 1 0.1\nV1 a 0 1\n.temp 27\n.end\n")
     assert deck.options == {"reltol": "1e-6", "klu": True}
-    assert deck.analysis == DCSweep("v1", 0.0, 1.0, 0.1)
+    assert deck.analysis == DCSweep("V1", 0.0, 1.0, 0.1)  # the source as spelled in the netlist
 
 
 MIXED = """mixed deck for ngspice

@@ -131,6 +131,7 @@ class DCSweep(Checked):
     start2: float | None = None
     stop2: float | None = None
     step2: float | None = None
+    where: object = dataclasses.field(default=None, compare=False, repr=False)  # deck line, for errors
 
     _params: ClassVar[dict] = {
         "source": Param("str"),
@@ -264,7 +265,7 @@ def parse_sweep(toks: list, st):
         if len(toks) not in (5, 9):
             raise st.error(".dc needs source start stop step [source2 start2 stop2 step2]")
         outer = (toks[5], *(parse_number(t, st) for t in toks[6:9])) if len(toks) == 9 else ()
-        return DCSweep(toks[1], *(parse_number(t, st) for t in toks[2:5]), *outer)
+        return DCSweep(toks[1], *(parse_number(t, st) for t in toks[2:5]), *outer, where=st)
     except ValueError as exc:  # ParameterError from the analysis' own checks
         if isinstance(exc, SpiceSyntaxError):
             raise

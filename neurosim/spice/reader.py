@@ -229,6 +229,26 @@ def _resolve_controls(net, statements: dict) -> None:
         g.controls = np.array(fixed)
 
 
+def _resolve_sweep(net, analysis):
+    """A ``.dc`` sweep with its source names spelled as in the netlist (SPICE names are
+    case-insensitive); an unknown or non-independent source is refused at the ``.dc`` line."""
+    from neurosim.spice.analysis import DCSweep
+
+    if not isinstance(analysis, DCSweep):
+        return analysis
+    sources = {s.lower(): s for g in net.groups if g.kind in ("vsource", "isource") for s in g.names.tolist()}
+    names = {}
+    for field in ("source", "source2"):
+        name = getattr(analysis, field)
+        if name is None:
+            continue
+        if name.lower() not in sources:
+            err = f".dc: {name!r} is not an independent voltage or current source of the deck"
+            raise analysis.where.error(err) if analysis.where is not None else SpiceSyntaxError(err)
+        names[field] = sources[name.lower()]
+    return dataclasses.replace(analysis, **names)
+
+
 def _source_text(source) -> tuple[str, str, str]:
     """(text, path for messages, directory for includes)."""
     if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and source.strip()):
@@ -304,5 +324,6 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     flat.size(top, ())
     flat.run(top, params, "", {})
     _resolve_controls(net, flat.names)
-    return SpiceDeck(deck.title, net, deck.analyses, deck.options, params)
+    analyses = [_resolve_sweep(net, a) for a in deck.analyses]
+    return SpiceDeck(deck.title, net, analyses, deck.options, params)
 

@@ -43,7 +43,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from neurosim.errors import NetlistError, ParameterError
-from neurosim.spice.analysis import Analysis, as_analysis, fmt
+from neurosim.spice.analysis import Analysis, DCSweep, as_analysis, fmt
 from neurosim.spice.runner import _options_line
 
 __all__ = ["write_spice", "save_spice", "export_spice", "SpiceExport"]
@@ -257,8 +257,14 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         per_group = [[next(it) for _ in names] for names in per_group]
     n_diode_models = 0
     spice_name = None  # netlist -> SPICE element names, for the controlling sources of F and H
-    if any(g.kind in ("cccs", "ccvs") for g in groups):
+    if any(g.kind in ("cccs", "ccvs") for g in groups) or isinstance(an, DCSweep):
         spice_name = {a: b for g, names in zip(groups, per_group) for a, b in zip(g.names.tolist(), names)}
+    if isinstance(an, DCSweep):  # the swept sources by their SPICE names
+        missing = [n for n in (an.source, an.source2) if n is not None and n not in spice_name]
+        if missing:
+            raise ParameterError(f"write_spice: the .dc source {missing[0]!r} is not an element of the netlist")
+        an = dataclasses.replace(an, source=spice_name[an.source],
+                                 source2=spice_name[an.source2] if an.nested else None)
     for gi, (group, snames) in enumerate(zip(groups, per_group)):
         if len(group) == 0:
             continue

@@ -195,6 +195,13 @@ def test_controlled_sources_in_subcircuits_and_bad_controls():
         dc(bad)
     with pytest.raises(ParameterError, match="control"):
         bad.add_cccs("F1", "a", "0", "", 1.0)
+    by_l = Netlist()  # ngspice-39 refuses an inductor as a controlling source: so do we
+    by_l.add_vsource("V1", "a", "0", 1.0)
+    by_l.add_inductor("L1", "a", "b", 1e-3)
+    by_l.add_resistor("R1", "b", "0", 1.0)
+    by_l.add_cccs("F1", "0", "b", "L1", 1.0)
+    with pytest.raises(NetlistError, match="controlled by 'L1'"):
+        dc(by_l)
     with pytest.raises(NetlistError, match="shorted"):
         bad.add_inductor("L1", "a", "a", 1e-3)
     with pytest.raises(ParameterError, match="inductance"):

@@ -193,11 +193,17 @@ def test_controlled_sources_operating_point(ngspice_path):
     net.add_inductor("L1", "h", "hl", 1e-6)
     net.add_resistor("Rl", "hl", "0", 1e3)
     net.add_diode("D1", "g", "0", i_s=1e-15)
+    net.add_vcvs("E1", "e", "0", "g", "0", 0.5)
+    net.add_resistor("Re", "e", "0", 1e3)
+    net.add_cccs("F2", "0", "y", "E1", 2.0)  # controlled by a VCVS and by a CCVS branch current
+    net.add_ccvs("H2", "z", "0", "H1", 50.0)
+    net.add_resistor("Ry", "y", "0", 1e3)
+    net.add_resistor("Rz", "z", "0", 1e3)
     op = dc(net, gmin=1e-12)
     ref = run_ngspice(net, "op", options=TIGHT_OPTIONS)
     for node in nodes_of(net):
         np.testing.assert_allclose(float(op.v(node)), ref.voltage(node), rtol=1e-9, atol=1e-6)
-    for b in ["V1", "Vs", "H1", "L1"]:
+    for b in ["V1", "Vs", "H1", "L1", "E1", "H2"]:
         np.testing.assert_allclose(float(op.i(b)), ref.current(b), rtol=1e-9, atol=1e-12)
 
 

@@ -416,7 +416,7 @@ class CircuitBuilder:
     def add_cccs(self, name: str, np_: str, nn: str, control: str, gain: float) -> None:
         """Add a current-controlled current source (SPICE ``F``) driven by the branch current of ``control``.
 
-        ``control`` names a V source (or VCVS, CCVS, inductor) of the same circuit; inside a
+        ``control`` names a V source (or VCVS, CCVS; not an inductor, as in ngspice) of the same circuit; inside a
         :class:`Subcircuit` it names an element of the subcircuit. The current flows from ``np``
         through the source to ``nn``.
 

@@ -26,8 +26,8 @@ device       np, nn                          :math:`i = \\text{model.current}(x,
 
 ``vsource`` and ``isource`` also carry an optional small-signal (``.ac``) amplitude ``ac_mag`` (V or A)
 and phase ``ac_phase`` (degree); NaN means "not given" (0 in an AC analysis). ``cccs`` and ``ccvs``
-are controlled by the branch current ``i_ctrl`` of another element (a V source, VCVS, CCVS or
-inductor) named in the group's ``controls``.
+are controlled by the branch current ``i_ctrl`` of another element (a V source, VCVS or CCVS, as
+in ngspice) named in the group's ``controls``.
 
 The switch (1T1R access device) is a smooth voltage-controlled conductance, exactly reproducible by
 an ngspice behavioural source
@@ -49,7 +49,7 @@ import numpy as np
 
 from neurosim.params import Param
 
-__all__ = ["ElementGroup", "KINDS", "THERMAL_VOLTAGE", "T_NOMINAL", "GROUND", "CONTROLLED_BY_CURRENT", "BRANCH_KINDS"]
+__all__ = ["ElementGroup", "KINDS", "THERMAL_VOLTAGE", "T_NOMINAL", "GROUND", "CONTROLLED_BY_CURRENT", "BRANCH_KINDS", "CONTROL_KINDS"]
 
 #: The ground node.
 GROUND = "0"
@@ -66,8 +66,10 @@ _AC = {
 }
 #: Element kinds whose second value is the name of the controlling element (a branch current).
 CONTROLLED_BY_CURRENT = ("cccs", "ccvs")
-#: Element kinds with a branch-current unknown (possible controls of ``cccs``/``ccvs``).
+#: Element kinds with a branch-current unknown.
 BRANCH_KINDS = ("vsource", "vcvs", "ccvs", "inductor")
+#: Element kinds that may control a ``cccs``/``ccvs`` (ngspice-39 refuses inductors there).
+CONTROL_KINDS = ("vsource", "vcvs", "ccvs")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,7 +4,7 @@
   through capacitors, current sources or controlling inputs);
 * no loop made only of voltage sources, VCVS/CCVS outputs and inductors (their branch equations
   would be dependent at DC);
-* every CCCS/CCVS is controlled by an existing branch element (V source, VCVS, CCVS, inductor).
+* every CCCS/CCVS is controlled by an existing V source, VCVS or CCVS.
 
 Duplicate names, shorted sources and out-of-range values are refused when the element is added.
 """
@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from neurosim.errors import NetlistError
-from neurosim.netlist.elements import BRANCH_KINDS, CONTROLLED_BY_CURRENT, KINDS
+from neurosim.netlist.elements import BRANCH_KINDS, CONTROL_KINDS, CONTROLLED_BY_CURRENT, KINDS
 
 __all__ = ["validate_netlist"]
 
@@ -81,14 +81,14 @@ def validate_netlist(netlist) -> None:
             f"{owner}: no DC path to ground from {word} {_list([names[i] for i in floating])} "
             "(connected only through capacitors, current sources or controlling inputs)"
         )
-    branch_names = {s for g in groups if g.kind in BRANCH_KINDS for s in g.names.tolist()}
+    branch_names = {s for g in groups if g.kind in CONTROL_KINDS for s in g.names.tolist()}
     for g in groups:
         if g.kind in CONTROLLED_BY_CURRENT:
             bad = [(e, c) for e, c in zip(g.names.tolist(), g.controls.tolist()) if c not in branch_names]
             if bad:
                 raise NetlistError(
                     f"{owner}: {g.kind} {bad[0][0]!r} is controlled by {bad[0][1]!r}, which is not a voltage source, "
-                    "VCVS, CCVS or inductor of this netlist"
+                    "VCVS or CCVS of this netlist"
                 )
     if va:
         va_, vb_ = np.concatenate(va), np.concatenate(vb)

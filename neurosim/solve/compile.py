@@ -153,15 +153,17 @@ class CompiledCircuit:
         self.l_row = self.n_nodes + nv + ne + nh + np.arange(nl)
         self.branch_names = self.vs_names.tolist() + self.e_names.tolist() + self.h_names.tolist() + self.l_names.tolist()
         self.n_branches = nv + ne + nh + nl
-        rows_by_name = dict(zip(self.branch_names, range(self.n_nodes, self.n_nodes + self.n_branches)))
+        # controls: V sources, VCVS and CCVS (not inductors, as in ngspice)
+        n_ctl = nv + ne + nh
+        rows_by_name = dict(zip(self.branch_names[:n_ctl], range(self.n_nodes, self.n_nodes + n_ctl)))
 
         def controls(kind):
             names = [c for g in by.get(kind, []) for c in g.controls.tolist()]
             missing = [c for c in names if c not in rows_by_name]
             if missing:
                 raise NetlistError(
-                    f"compile: {kind} controlled by {missing[0]!r}, which is not a voltage source, VCVS, CCVS or "
-                    "inductor of this netlist"
+                    f"compile: {kind} controlled by {missing[0]!r}, which is not a voltage source, VCVS or CCVS "
+                    "of this netlist"
                 )
             return np.array([rows_by_name[c] for c in names], dtype=np.int64)
 

@@ -208,7 +208,7 @@ def _resolve_controls(net, statements: dict) -> None:
     SpiceSyntaxError
         At the F/H line whose controlling source does not exist or has no branch current.
     """
-    from neurosim.netlist.elements import BRANCH_KINDS, CONTROLLED_BY_CURRENT
+    from neurosim.netlist.elements import CONTROL_KINDS, CONTROLLED_BY_CURRENT
 
     groups = net.groups
     if not any(g.kind in CONTROLLED_BY_CURRENT for g in groups):
@@ -220,11 +220,11 @@ def _resolve_controls(net, statements: dict) -> None:
         fixed = []
         for el, ctl in zip(g.names.tolist(), g.controls.tolist()):
             actual, kind = kind_of.get(ctl.lower(), (None, None))
-            if kind not in BRANCH_KINDS:
+            if kind not in CONTROL_KINDS:
                 st = statements[el.lower()]
                 what = "does not exist" if kind is None else f"is a {kind}, not a voltage source"
                 raise st.error(f"controlling source {ctl.rsplit('.', 1)[-1]!r} of {el} {what} (F and H elements "
-                               "need a V source, E, H or L element)")
+                               "need a V source, E or H element, as in ngspice)")
             fixed.append(actual)
         g.controls = np.array(fixed)
 

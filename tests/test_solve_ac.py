@@ -301,7 +301,7 @@ def test_spice_reads_and_round_trips_new_elements():
     for name in ["V1", "Vsense", "I1", "L1", "G1", "F1", "H1", "E1"]:
         assert back.netlist.element(name) == net.element(name)
     f = d.analysis.frequencies()
-    a, b = ac(net, f), ac(back.netlist, f)
+    a, b = ac(net, f), ac(back.netlist, d.analysis)
     np.testing.assert_array_equal(a.x, b.x)
     assert back.analysis == d.analysis
 

@@ -208,8 +208,9 @@ def ac(circuit, freqs, *, op=None, gmin: float = 0.0, **dc_kwargs) -> ACResult:
     Parameters
     ----------
     circuit : Netlist or CompiledCircuit
-    freqs : array_like
-        Frequencies, Hz, each finite and > 0 (e.g. :func:`ac_frequencies`).
+    freqs : array_like or AC
+        Frequencies, Hz, each finite and > 0 (e.g. :func:`ac_frequencies`), or a SPICE ``.ac``
+        analysis (:class:`neurosim.spice.AC`, e.g. ``deck.analysis``) whose sweep is used.
     op : OperatingPoint, optional
         Operating point to linearise at (default: solved here).
     gmin : float
@@ -244,6 +245,8 @@ def ac(circuit, freqs, *, op=None, gmin: float = 0.0, **dc_kwargs) -> ACResult:
     """
     from neurosim.solve.dc import _engine, dc
 
+    if hasattr(freqs, "frequencies"):  # an .ac analysis
+        freqs = freqs.frequencies()
     f = check_array("ac", "freqs", freqs, ndim=(0, 1), dtype=np.float64).reshape(-1)
     if f.size == 0 or not np.all(np.isfinite(f)) or np.any(f <= 0):
         bad = f[~(np.isfinite(f) & (f > 0))][:1].tolist() if f.size else "an empty array"

@@ -2,7 +2,7 @@
 
 Reference: ngspice in batch mode on the deck written by ``write_spice`` (binary raw file, full
 double precision), TIGHT_OPTIONS. Tolerances (issue 16): ``.ac`` magnitudes <= 1e-9 relative and
-phases <= 1e-9 relative (with a 1e-12 rad floor at phase 0); ``.dc`` sweeps <= 1e-9 relative with a
+phases <= 1e-9 relative (to max(|phase|, 1 mrad): at most 1e-12 rad near phase 0); ``.dc`` sweeps <= 1e-9 relative with a
 1 uV floor; inductor transients <= 1e-3 of the swing, compared at ngspice's own time points; G/F/H
 operating points <= 1e-9 relative.
 """
@@ -49,7 +49,7 @@ def _errors(ours, theirs, worst_mag, worst_ph):
     m_o, m_t = np.abs(ours), np.abs(theirs)
     mag = np.max(np.abs(m_o - m_t) / np.maximum(m_t, 1e-300))
     dph = np.abs(np.angle(ours * np.conj(theirs)))  # phase difference, rad (wrap-safe)
-    ph = np.max(dph / np.maximum(np.abs(np.angle(theirs)), 1e-3))  # relative, 1e-12 rad floor at phase 0
+    ph = np.max(dph / np.maximum(np.abs(np.angle(theirs)), 1e-3))  # relative to max(|phase|, 1 mrad)
     return max(worst_mag, mag), max(worst_ph, ph)
 
 

@@ -39,7 +39,7 @@ from neurosim.devices import (
 # --- netlist / solve / spice (issue 3) ---
 from neurosim.spice import read_spice, run_ngspice, save_spice, write_spice
 from neurosim.netlist import PWL, Netlist, Pulse, Sine, Subcircuit, crossbar_netlist
-from neurosim.solve import LinearSolver, dc, quasistatic, transient
+from neurosim.solve import LinearSolver, ac, dc, dc_sweep, quasistatic, transient
 # --- crossbar (issue 5) ---
 from neurosim.crossbar import ADC, DAC, CostModel, Crossbar, CrossbarConfig, Programming  # noqa: E402
 # --- analog / study / tasks (issue 6) ---

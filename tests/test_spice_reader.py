@@ -161,8 +161,8 @@ def test_binary_file_is_a_syntax_error(tmp_path):
         ("t\nR1 a 0 1k 2k\n", 2, "unexpected"),
         ("t\nR1 a 0 1k5\n", 2, "expected a number"),
         ("t\nR1 a 0 {undefined}\n", 2, "unknown parameter"),
-        ("t\nL1 a 0 1u\n", 2, "unsupported element"),
-        ("t\n.ac dec 10 1 1k\n", 2, "unsupported directive"),
+        ("t\nQ1 a b c qmod\n", 2, "unsupported element"),
+        ("t\n.noise v(out) v1 dec 10 1 1k\n", 2, "unsupported directive"),
         ("t\n.ends\n", 2, ".ends without"),
         ("t\n.subckt s a\nR1 a 0 1\n", 2, "not closed"),
         ("t\n.subckt s a\n.subckt u b\n.ends\n.ends\n", 3, "nested"),
@@ -225,7 +225,7 @@ def test_deep_nesting_is_refused():
 def test_directives_and_options():
     deck = read_spice("t\n.options reltol=1e-6 klu\n.save all\n.print tran v(a)\n.dc v1 0 1 0.1\nV1 a 0 1\n.temp 27\n.end\n")
     assert deck.options == {"reltol": "1e-6", "klu": True}
-    assert deck.analysis == DCSweep("v1", 0.0, 1.0, 0.1)
+    assert deck.analysis == DCSweep("V1", 0.0, 1.0, 0.1)  # the source as spelled in the netlist
 
 
 MIXED = """mixed deck for ngspice

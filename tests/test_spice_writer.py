@@ -120,7 +120,7 @@ def test_bad_arguments():
     with pytest.raises(ParameterError):
         write_spice("not a netlist")
     with pytest.raises(ParameterError):
-        write_spice(Netlist(), analysis="ac dec 10 1 1k")
+        write_spice(Netlist(), analysis="ac dec 10 0 1k")  # f_start must be > 0
     with pytest.raises(ParameterError):
         Tran(1e-9, 1e-6, tstart=2e-6)
     with pytest.raises(ParameterError):

@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.errors import NetlistError, ParameterError
-from neurosim.netlist.elements import GROUND, KINDS, ElementGroup
+from neurosim.netlist.elements import CONTROLLED_BY_CURRENT, GROUND, KINDS, ElementGroup
+
+# kinds that force a voltage between their two terminals (both on one node: a singular branch row)
+_SHORTABLE = ("vsource", "isource", "vcvs", "ccvs", "inductor")
+# optional parameters left out of Netlist.element() when not given
+_HIDDEN_UNSET = ("ac_mag", "ac_phase")
 
 __all__ = ["CircuitBuilder"]
 
@@ -93,8 +98,12 @@ class CircuitBuilder:
             "name": name,
             "kind": group.kind,
             "nodes": {t: self._node_names[group.nodes[i, k]] for k, t in enumerate(group.terminals)},
-            "params": {p: float(v[i]) for p, v in group.params.items()},
+            "params": {
+                p: float(v[i]) for p, v in group.params.items() if not (p in _HIDDEN_UNSET and np.isnan(v[i]))
+            },
         }
+        if group.controls is not None:
+            out["control"] = str(group.controls[i])
         if group.waveforms is not None:
             out["waveform"] = group.waveforms[i]
         if group.model is not None:
@@ -175,14 +184,20 @@ class CircuitBuilder:
             out[pname] = arr
         return out
 
-    def _add_group(self, owner, kind, names, nodes, params, waveforms=None, model=None) -> ElementGroup:
+    def _add_group(self, owner, kind, names, nodes, params, waveforms=None, model=None, controls=None) -> ElementGroup:
         """Check and store a bulk group. ``nodes``: one str array-like per terminal."""
         names = _as_str_array(owner, "names", names, None)
         n = names.shape[0]
         terms = KINDS[kind].terminals
         node_arrays = [_as_str_array(owner, t, v, n) for t, v in zip(terms, nodes)]
         values = self._check_values(owner, kind, names, params)
-        if kind in ("vsource", "isource", "vcvs"):
+        if kind in CONTROLLED_BY_CURRENT:
+            controls = _as_str_array(owner, "controls", controls, n)
+            if n and (controls == "").any():
+                raise ParameterError(f"{owner}: control must name a voltage source, got an empty string")
+        else:
+            controls = None
+        if kind in _SHORTABLE:
             shorted = node_arrays[0] == node_arrays[1]
             if shorted.any():
                 raise NetlistError(
@@ -204,11 +219,11 @@ class CircuitBuilder:
                 waveforms = None
         self._register(owner, names)
         idx = np.stack([self._nodes_to_index(a) for a in node_arrays], axis=1) if n else np.zeros((0, len(terms)), np.int64)
-        group = ElementGroup(kind, names, idx, values, waveforms, model)
+        group = ElementGroup(kind, names, idx, values, waveforms, model, controls)
         self._groups.append(group)
         return group
 
-    def _add_single(self, owner, kind, name, nodes, params, waveform=None, model=None) -> None:
+    def _add_single(self, owner, kind, name, nodes, params, waveform=None, model=None, control=None) -> None:
         """Check one element now; buffer it to be merged with its like into one group."""
         if not isinstance(name, str) or not name:
             raise ParameterError(f"{owner}: name must be a non-empty string, got {name!r}")
@@ -220,8 +235,10 @@ class CircuitBuilder:
         for pname, decl in KINDS[kind].params.items():
             v = decl.check(owner, pname, self._param_value(owner, name, pname, params.get(pname)))
             values[pname] = np.nan if v is None else v
-        if kind in ("vsource", "isource", "vcvs") and nodes[0] == nodes[1]:
+        if kind in _SHORTABLE and nodes[0] == nodes[1]:
             raise NetlistError(f"{owner}: source {name!r} is shorted: both terminals on node {nodes[0]!r}")
+        if kind in CONTROLLED_BY_CURRENT and (not isinstance(control, str) or not control):
+            raise ParameterError(f"{owner}: control must name a voltage source (non-empty string), got {control!r}")
         if waveform is not None:
             from neurosim.netlist.waveforms import Waveform
 
@@ -234,7 +251,7 @@ class CircuitBuilder:
         self._version += 1
         key = (kind, id(model))
         rows = self._pending.setdefault(key, [])
-        rows.append((name, nodes, values, waveform, model))
+        rows.append((name, nodes, values, waveform, model, control))
 
     def _flush(self) -> None:
         if not self._pending:
@@ -247,7 +264,8 @@ class CircuitBuilder:
             params = {p: np.array([r[2][p] for r in rows], dtype=np.float64) for p in KINDS[kind].params}
             wf = [r[3] for r in rows]
             wf = None if all(w is None for w in wf) else wf
-            self._groups.append(ElementGroup(kind, names, idx, params, wf, rows[0][4]))
+            ctl = np.array([r[5] for r in rows]) if kind in CONTROLLED_BY_CURRENT else None
+            self._groups.append(ElementGroup(kind, names, idx, params, wf, rows[0][4], ctl))
         self._lookup = None
 
     def _param_value(self, owner: str, element: str, pname: str, value):
@@ -289,7 +307,10 @@ class CircuitBuilder:
             f"{self._owner}.add_capacitor", "capacitor", name, (n1, n2), {"capacitance": capacitance, "ic": ic}
         )
 
-    def add_vsource(self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None) -> None:
+    def add_vsource(
+        self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None, *, ac_mag: float | None = None,
+        ac_phase: float | None = None,
+    ) -> None:
         """Add an independent voltage source: ``v(np) - v(nn) = dc`` (DC) or ``waveform(t)`` (transients).
 
         .. math:: v_{np} - v_{nn} = V
@@ -307,15 +328,22 @@ class CircuitBuilder:
             DC value, V.
         waveform : PWL, Pulse, Sine or None
             Time dependence used by transient analyses.
+        ac_mag, ac_phase : float, optional
+            Small-signal amplitude (V) and phase (degree) in an AC analysis (SPICE ``AC mag phase``);
+            not given: 0 V and 0 degree.
 
         Raises
         ------
         NetlistError
             Duplicate name or both terminals on one node.
         """
-        self._add_single(f"{self._owner}.add_vsource", "vsource", name, (np_, nn), {"dc": dc}, waveform)
+        self._add_single(f"{self._owner}.add_vsource", "vsource", name, (np_, nn),
+                         {"dc": dc, "ac_mag": ac_mag, "ac_phase": ac_phase}, waveform)
 
-    def add_isource(self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None) -> None:
+    def add_isource(
+        self, name: str, np_: str, nn: str, dc: float = 0.0, waveform=None, *, ac_mag: float | None = None,
+        ac_phase: float | None = None,
+    ) -> None:
         """Add an independent current source: ``dc`` (A) flows from ``np`` through the source to ``nn``.
 
         .. math:: i_{np \\to nn} = I
@@ -330,8 +358,11 @@ class CircuitBuilder:
             DC value, A.
         waveform : PWL, Pulse, Sine or None
             Time dependence used by transient analyses.
+        ac_mag, ac_phase : float, optional
+            Small-signal amplitude (A) and phase (degree) in an AC analysis; not given: 0.
         """
-        self._add_single(f"{self._owner}.add_isource", "isource", name, (np_, nn), {"dc": dc}, waveform)
+        self._add_single(f"{self._owner}.add_isource", "isource", name, (np_, nn),
+                         {"dc": dc, "ac_mag": ac_mag, "ac_phase": ac_phase}, waveform)
 
     def add_vcvs(self, name: str, np_: str, nn: str, ncp: str, ncn: str, gain: float) -> None:
         """Add a voltage-controlled voltage source (SPICE ``E``).
@@ -339,6 +370,85 @@ class CircuitBuilder:
         .. math:: v_{np} - v_{nn} = A \\, (v_{ncp} - v_{ncn})
         """
         self._add_single(f"{self._owner}.add_vcvs", "vcvs", name, (np_, nn, ncp, ncn), {"gain": gain})
+
+    def add_vccs(self, name: str, np_: str, nn: str, ncp: str, ncn: str, gain: float) -> None:
+        """Add a voltage-controlled current source (SPICE ``G``): transconductance ``gain`` (S).
+
+        The current flows from ``np`` through the source to ``nn`` (as an independent current source).
+
+        .. math:: i_{np \\to nn} = g_m \\, (v_{ncp} - v_{ncn})
+
+        Examples
+        --------
+        >>> from neurosim.netlist import Netlist
+        >>> net = Netlist()
+        >>> net.add_vccs("G1", "out", "0", "in", "0", 1e-3)
+        >>> net.element("G1")["params"]
+        {'gain': 0.001}
+        """
+        self._add_single(f"{self._owner}.add_vccs", "vccs", name, (np_, nn, ncp, ncn), {"gain": gain})
+
+    def add_inductor(self, name: str, n1: str, n2: str, inductance: float, ic: float | None = None) -> None:
+        """Add an inductor ``inductance`` (H, > 0); its branch current (A) flows from ``n1`` to ``n2``.
+
+        A short at DC; in transients a companion model of the same integration formula as the
+        capacitors; in AC an impedance :math:`j\\omega L`.
+
+        .. math:: v_{n1} - v_{n2} = L \\, \\frac{di}{dt}
+
+        Parameters
+        ----------
+        ic : float or None
+            Initial current (A) used by ``transient(..., uic=True)`` (SPICE ``IC=``); 0 when not given.
+
+        Examples
+        --------
+        >>> from neurosim.netlist import Netlist
+        >>> net = Netlist()
+        >>> net.add_inductor("L1", "a", "b", 1e-6, ic=1e-3)
+        >>> net.element("L1")["params"]
+        {'inductance': 1e-06, 'ic': 0.001}
+        """
+        self._add_single(
+            f"{self._owner}.add_inductor", "inductor", name, (n1, n2), {"inductance": inductance, "ic": ic}
+        )
+
+    def add_cccs(self, name: str, np_: str, nn: str, control: str, gain: float) -> None:
+        """Add a current-controlled current source (SPICE ``F``) driven by the branch current of ``control``.
+
+        ``control`` names a V source (or VCVS, CCVS; not an inductor, as in ngspice) of the same circuit; inside a
+        :class:`Subcircuit` it names an element of the subcircuit. The current flows from ``np``
+        through the source to ``nn``.
+
+        .. math:: i_{np \\to nn} = \\beta \\, i_{control}
+
+        Examples
+        --------
+        >>> from neurosim.netlist import Netlist
+        >>> net = Netlist()
+        >>> net.add_cccs("F1", "out", "0", "Vsense", 2.0)
+        >>> net.element("F1")["control"]
+        'Vsense'
+        """
+        self._add_single(f"{self._owner}.add_cccs", "cccs", name, (np_, nn), {"gain": gain}, control=control)
+
+    def add_ccvs(self, name: str, np_: str, nn: str, control: str, gain: float) -> None:
+        """Add a current-controlled voltage source (SPICE ``H``), transresistance ``gain`` (ohm).
+
+        .. math:: v_{np} - v_{nn} = r \\, i_{control}
+
+        ``control`` as in :meth:`add_cccs`. Its own branch current flows from ``np`` through the
+        source to ``nn``.
+
+        Examples
+        --------
+        >>> from neurosim.netlist import Netlist
+        >>> net = Netlist()
+        >>> net.add_ccvs("H1", "out", "0", "Vsense", 1e3)
+        >>> net.element("H1")["params"]
+        {'gain': 1000.0}
+        """
+        self._add_single(f"{self._owner}.add_ccvs", "ccvs", name, (np_, nn), {"gain": gain}, control=control)
 
     def add_diode(
         self, name: str, anode: str, cathode: str, i_s: float = 1e-14, n: float = 1.0, r_s: float = 0.0
@@ -403,17 +513,40 @@ class CircuitBuilder:
             f"{self._owner}.add_capacitors", "capacitor", names, (n1, n2), {"capacitance": capacitance, "ic": ic}
         )
 
-    def add_vsources(self, names, np_, nn, dc=0.0, waveforms=None) -> ElementGroup:
-        """Add many voltage sources (V); ``waveforms``: one waveform for all or a list (None entries allowed)."""
-        return self._add_group(f"{self._owner}.add_vsources", "vsource", names, (np_, nn), {"dc": dc}, waveforms)
+    def add_vsources(self, names, np_, nn, dc=0.0, waveforms=None, *, ac_mag=None, ac_phase=None) -> ElementGroup:
+        """Add many voltage sources (V); ``waveforms``: one waveform for all or a list (None entries allowed).
 
-    def add_isources(self, names, np_, nn, dc=0.0, waveforms=None) -> ElementGroup:
+        ``ac_mag`` (V) / ``ac_phase`` (degree): small-signal amplitude and phase, scalar or per source.
+        """
+        return self._add_group(f"{self._owner}.add_vsources", "vsource", names, (np_, nn),
+                               {"dc": dc, "ac_mag": ac_mag, "ac_phase": ac_phase}, waveforms)
+
+    def add_isources(self, names, np_, nn, dc=0.0, waveforms=None, *, ac_mag=None, ac_phase=None) -> ElementGroup:
         """Add many current sources (A), flowing from ``np`` through each source to ``nn``."""
-        return self._add_group(f"{self._owner}.add_isources", "isource", names, (np_, nn), {"dc": dc}, waveforms)
+        return self._add_group(f"{self._owner}.add_isources", "isource", names, (np_, nn),
+                               {"dc": dc, "ac_mag": ac_mag, "ac_phase": ac_phase}, waveforms)
 
     def add_vcvss(self, names, np_, nn, ncp, ncn, gain) -> ElementGroup:
         """Add many voltage-controlled voltage sources (gain in V/V)."""
         return self._add_group(f"{self._owner}.add_vcvss", "vcvs", names, (np_, nn, ncp, ncn), {"gain": gain})
+
+    def add_vccss(self, names, np_, nn, ncp, ncn, gain) -> ElementGroup:
+        """Add many voltage-controlled current sources (transconductance ``gain`` in S), see :meth:`add_vccs`."""
+        return self._add_group(f"{self._owner}.add_vccss", "vccs", names, (np_, nn, ncp, ncn), {"gain": gain})
+
+    def add_inductors(self, names, n1, n2, inductance, ic=None) -> ElementGroup:
+        """Add many inductors (H); ``ic`` (A) scalar/array, NaN or None for "not given"."""
+        return self._add_group(
+            f"{self._owner}.add_inductors", "inductor", names, (n1, n2), {"inductance": inductance, "ic": ic}
+        )
+
+    def add_cccss(self, names, np_, nn, controls, gain) -> ElementGroup:
+        """Add many current-controlled current sources (``controls``: controlling element names), see :meth:`add_cccs`."""
+        return self._add_group(f"{self._owner}.add_cccss", "cccs", names, (np_, nn), {"gain": gain}, controls=controls)
+
+    def add_ccvss(self, names, np_, nn, controls, gain) -> ElementGroup:
+        """Add many current-controlled voltage sources (``gain`` in ohm), see :meth:`add_ccvs`."""
+        return self._add_group(f"{self._owner}.add_ccvss", "ccvs", names, (np_, nn), {"gain": gain}, controls=controls)
 
     def add_diodes(self, names, anode, cathode, i_s=1e-14, n=1.0, r_s=0.0) -> ElementGroup:
         """Add many Shockley diodes (``i_s`` in A, ``r_s`` in ohm)."""

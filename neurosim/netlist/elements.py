@@ -14,11 +14,20 @@ capacitor    n1, n2                          :math:`i = C\\, d(v_1 - v_2)/dt` (i
 vsource      np, nn                          :math:`v_p - v_n = V(t)`; branch current flows np -> nn inside
 isource      np, nn                          :math:`i = I(t)` from np through the source to nn
 vcvs         np, nn, ncp, ncn                :math:`v_p - v_n = A (v_{cp} - v_{cn})`
+vccs         np, nn, ncp, ncn                :math:`i = g_m (v_{cp} - v_{cn})` from np through the source to nn
+inductor     n1, n2                          :math:`v_1 - v_2 = L\\, di/dt` (branch current ``i``; initial current ``ic``)
+cccs         np, nn (+ control)              :math:`i = \\beta\\, i_{ctrl}` from np through the source to nn
+ccvs         np, nn (+ control)              :math:`v_p - v_n = r\\, i_{ctrl}`
 diode        anode, cathode                  :math:`i = I_s (e^{v_j / (n V_T)} - 1)`, :math:`v_j = v_{ak} - i R_s`
 switch       n1, n2, ncp, ncn                :math:`i = g(v_c)(v_1 - v_2)`, see below
 device       np, nn                          :math:`i = \\text{model.current}(x, v_p - v_n)`, :math:`\\dot x =
                                              \\text{model.dstate\\_dt}(x, v)`
 ===========  ==============================  ==============================================================
+
+``vsource`` and ``isource`` also carry an optional small-signal (``.ac``) amplitude ``ac_mag`` (V or A)
+and phase ``ac_phase`` (degree); NaN means "not given" (0 in an AC analysis). ``cccs`` and ``ccvs``
+are controlled by the branch current ``i_ctrl`` of another element (a V source, VCVS or CCVS, as
+in ngspice) named in the group's ``controls``.
 
 The switch (1T1R access device) is a smooth voltage-controlled conductance, exactly reproducible by
 an ngspice behavioural source
@@ -40,7 +49,7 @@ import numpy as np
 
 from neurosim.params import Param
 
-__all__ = ["ElementGroup", "KINDS", "THERMAL_VOLTAGE", "T_NOMINAL", "GROUND"]
+__all__ = ["ElementGroup", "KINDS", "THERMAL_VOLTAGE", "T_NOMINAL", "GROUND", "CONTROLLED_BY_CURRENT", "BRANCH_KINDS", "CONTROL_KINDS"]
 
 #: The ground node.
 GROUND = "0"
@@ -50,6 +59,17 @@ T_NOMINAL = 300.15
 THERMAL_VOLTAGE = 1.380649e-23 * T_NOMINAL / 1.602176634e-19
 
 _POS = dict(low=0.0, low_open=True)
+# small-signal source spec: optional, NaN = not given (hidden from Netlist.element when unset)
+_AC = {
+    "ac_mag": Param("real", unit="V or A", optional=True),
+    "ac_phase": Param("real", unit="deg", optional=True),
+}
+#: Element kinds whose second value is the name of the controlling element (a branch current).
+CONTROLLED_BY_CURRENT = ("cccs", "ccvs")
+#: Element kinds with a branch-current unknown.
+BRANCH_KINDS = ("vsource", "vcvs", "ccvs", "inductor")
+#: Element kinds that may control a ``cccs``/``ccvs`` (ngspice-39 refuses inductors there).
+CONTROL_KINDS = ("vsource", "vcvs", "ccvs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,9 +95,19 @@ KINDS: dict[str, Kind] = {
             "C",
             None,
         ),
-        Kind("vsource", ("np", "nn"), {"dc": Param("real", unit="V")}, "V", (0, 1), True),
-        Kind("isource", ("np", "nn"), {"dc": Param("real", unit="A")}, "I", None, True),
+        Kind("vsource", ("np", "nn"), {"dc": Param("real", unit="V"), **_AC}, "V", (0, 1), True),
+        Kind("isource", ("np", "nn"), {"dc": Param("real", unit="A"), **_AC}, "I", None, True),
         Kind("vcvs", ("np", "nn", "ncp", "ncn"), {"gain": Param("real", unit="V/V")}, "E", (0, 1)),
+        Kind("vccs", ("np", "nn", "ncp", "ncn"), {"gain": Param("real", unit="S")}, "G", None),
+        Kind(
+            "inductor",
+            ("n1", "n2"),
+            {"inductance": Param("real", **_POS, unit="H"), "ic": Param("real", unit="A", optional=True)},
+            "L",
+            (0, 1),
+        ),
+        Kind("cccs", ("np", "nn"), {"gain": Param("real", unit="A/A")}, "F", None),
+        Kind("ccvs", ("np", "nn"), {"gain": Param("real", unit="ohm")}, "H", (0, 1)),
         Kind(
             "diode",
             ("anode", "cathode"),
@@ -114,7 +144,8 @@ class ElementGroup:
     ----------
     kind : str
         One of :data:`KINDS` (``"resistor"``, ``"capacitor"``, ``"vsource"``, ``"isource"``,
-        ``"vcvs"``, ``"diode"``, ``"switch"``, ``"device"``).
+        ``"vcvs"``, ``"vccs"``, ``"inductor"``, ``"cccs"``, ``"ccvs"``, ``"diode"``, ``"switch"``,
+        ``"device"``).
     names : numpy.ndarray of str, shape (n,)
         Element names.
     nodes : numpy.ndarray of int, shape (n, n_terminals)
@@ -126,6 +157,8 @@ class ElementGroup:
         Sources only: one waveform (or ``None``) per element; ``None`` if no element has one.
     model : object or None
         Devices only: the device model shared by the group.
+    controls : numpy.ndarray of str or None
+        ``cccs``/``ccvs`` only: the name of each element's controlling branch element.
     """
 
     kind: str
@@ -134,6 +167,7 @@ class ElementGroup:
     params: dict[str, np.ndarray]
     waveforms: list | None = None
     model: Any = None
+    controls: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.names.shape[0])

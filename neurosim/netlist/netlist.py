@@ -155,7 +155,9 @@ class _Instancing:
                         pvals[field][:, j] = values[ref]
             pvals = {p: v.ravel() for p, v in pvals.items()}
             wf = None if group.waveforms is None else group.waveforms * k
-            self._add_group(owner, group.kind, names_out, nodes_out, pvals, wf, group.model)
+            # a controlling element named inside the subcircuit is the instance's own copy
+            ctl = None if group.controls is None else np.array([p + c for p in prefix for c in group.controls.tolist()])
+            self._add_group(owner, group.kind, names_out, nodes_out, pvals, wf, group.model, ctl)
 
 
 class Netlist(_Instancing, CircuitBuilder):
@@ -283,9 +285,9 @@ class Subcircuit(_Instancing, CircuitBuilder):
             return self.params[value]
         return value
 
-    def _add_single(self, owner, kind, name, nodes, params, waveform=None, model=None):
+    def _add_single(self, owner, kind, name, nodes, params, waveform=None, model=None, control=None):
         try:
-            super()._add_single(owner, kind, name, nodes, params, waveform, model)
+            super()._add_single(owner, kind, name, nodes, params, waveform, model, control)
             if self._staged:
                 self._refs[name] = dict(self._staged)
         finally:

@@ -2,7 +2,9 @@
 
 * every node has a DC path to ground (through resistors, sources, diodes, switches, devices; not
   through capacitors, current sources or controlling inputs);
-* no loop made only of voltage sources and VCVS outputs (their branch equations would be dependent).
+* no loop made only of voltage sources, VCVS/CCVS outputs and inductors (their branch equations
+  would be dependent at DC);
+* every CCCS/CCVS is controlled by an existing V source, VCVS or CCVS.
 
 Duplicate names, shorted sources and out-of-range values are refused when the element is added.
 """
@@ -15,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from neurosim.errors import NetlistError
-from neurosim.netlist.elements import KINDS
+from neurosim.netlist.elements import BRANCH_KINDS, CONTROL_KINDS, CONTROLLED_BY_CURRENT, KINDS
 
 __all__ = ["validate_netlist"]
 
@@ -64,7 +66,7 @@ def validate_netlist(netlist) -> None:
         if path is not None:
             a_list.append(g.nodes[:, path[0]])
             b_list.append(g.nodes[:, path[1]])
-        if g.kind in ("vsource", "vcvs"):
+        if g.kind in BRANCH_KINDS:
             va.append(g.nodes[:, 0])
             vb.append(g.nodes[:, 1])
             vnames.append(g.names)
@@ -79,6 +81,15 @@ def validate_netlist(netlist) -> None:
             f"{owner}: no DC path to ground from {word} {_list([names[i] for i in floating])} "
             "(connected only through capacitors, current sources or controlling inputs)"
         )
+    branch_names = {s for g in groups if g.kind in CONTROL_KINDS for s in g.names.tolist()}
+    for g in groups:
+        if g.kind in CONTROLLED_BY_CURRENT:
+            bad = [(e, c) for e, c in zip(g.names.tolist(), g.controls.tolist()) if c not in branch_names]
+            if bad:
+                raise NetlistError(
+                    f"{owner}: {g.kind} {bad[0][0]!r} is controlled by {bad[0][1]!r}, which is not a voltage source, "
+                    "VCVS or CCVS of this netlist"
+                )
     if va:
         va_, vb_ = np.concatenate(va), np.concatenate(vb)
         involved = np.unique(np.concatenate([va_, vb_]))
@@ -91,6 +102,6 @@ def validate_netlist(netlist) -> None:
             g.add_edges_from(zip(va_.tolist(), vb_.tolist(), np.concatenate(vnames).tolist()))
             cycle = nx.find_cycle(g)
             raise NetlistError(
-                f"{owner}: loop of voltage sources / VCVS outputs {_list([e[2] for e in cycle], 10)} through nodes "
+                f"{owner}: loop of voltage sources / VCVS outputs / inductors {_list([e[2] for e in cycle], 10)} through nodes "
                 f"{_list([names[e[0]] for e in cycle], 10)}"
             )

@@ -2,13 +2,15 @@
 
 Unknowns ``x`` (modified nodal analysis): the voltages of all non-ground nodes (netlist order, then
 one internal node per diode with a series resistance), followed by the branch currents of the
-voltage sources and then of the VCVS (netlist order). The linear static part
+voltage sources, the VCVS, the CCVS and the inductors (in that order). The linear static part
 
 .. math:: A x = b(t)
 
-holds resistors, diode series resistances and the branch equations of V sources and VCVS; the
-right-hand side ``b`` the independent sources. Capacitors, diodes, switches and devices are
-stamped by the analyses around this (companion models, Newton linearisation).
+holds resistors, diode series resistances, VCCS and CCCS, and the branch equations of V sources,
+VCVS, CCVS and inductors (an inductor's branch row reads :math:`v_1 - v_2 = 0`: a short at DC); the
+right-hand side ``b`` the independent sources. Capacitors, inductor impedances (the diagonal entry
+of their branch row), diodes, switches and devices are stamped by the analyses around this
+(companion models, Newton linearisation, :math:`j\\omega` terms).
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ class DeviceGroup:
     b: np.ndarray
     state: np.ndarray
     offset: int  # index of this group's first device in the concatenated state vector
+
+
+def _phasor(mag: np.ndarray, phase_deg: np.ndarray) -> np.ndarray:
+    """Complex small-signal source values; unset (NaN) magnitude or phase counts as 0."""
+    m = np.nan_to_num(mag, nan=0.0)
+    ph = np.deg2rad(np.nan_to_num(phase_deg, nan=0.0))
+    return m * np.exp(1j * ph)
 
 
 def _cat(arrs, dtype=np.float64):
@@ -124,11 +133,41 @@ class CompiledCircuit:
         self.e_names = nm("vcvs")
         self.e_p, self.e_n, self.e_cp, self.e_cn = (cols("vcvs", k) for k in range(4))
         self.e_gain = par("vcvs", "gain")
-        nv, ne = self.vs_names.size, self.e_names.size
+        self.vs_ac = _phasor(par("vsource", "ac_mag"), par("vsource", "ac_phase"))
+        self.is_ac = _phasor(par("isource", "ac_mag"), par("isource", "ac_phase"))
+        # --- VCCS (G): current gain * v(cp, cn) from p through the source to n
+        self.g_names = nm("vccs")
+        self.g_p, self.g_n, self.g_cp, self.g_cn = (cols("vccs", k) for k in range(4))
+        self.g_gain = par("vccs", "gain")
+        # --- CCVS (H) and inductors (L) have branch currents; CCCS (F) only a controlling column
+        self.h_names, self.h_p, self.h_n = nm("ccvs"), cols("ccvs", 0), cols("ccvs", 1)
+        self.h_gain = par("ccvs", "gain")
+        self.l_names, self.l_a, self.l_b = nm("inductor"), cols("inductor", 0), cols("inductor", 1)
+        self.l_ind, self.l_ic = par("inductor", "inductance"), par("inductor", "ic")
+        self.f_names, self.f_p, self.f_n = nm("cccs"), cols("cccs", 0), cols("cccs", 1)
+        self.f_gain = par("cccs", "gain")
+        nv, ne, nh, nl = self.vs_names.size, self.e_names.size, self.h_names.size, self.l_names.size
         self.vs_row = self.n_nodes + np.arange(nv)
         self.e_row = self.n_nodes + nv + np.arange(ne)
-        self.branch_names = self.vs_names.tolist() + self.e_names.tolist()
-        self.n_branches = nv + ne
+        self.h_row = self.n_nodes + nv + ne + np.arange(nh)
+        self.l_row = self.n_nodes + nv + ne + nh + np.arange(nl)
+        self.branch_names = self.vs_names.tolist() + self.e_names.tolist() + self.h_names.tolist() + self.l_names.tolist()
+        self.n_branches = nv + ne + nh + nl
+        # controls: V sources, VCVS and CCVS (not inductors, as in ngspice)
+        n_ctl = nv + ne + nh
+        rows_by_name = dict(zip(self.branch_names[:n_ctl], range(self.n_nodes, self.n_nodes + n_ctl)))
+
+        def controls(kind):
+            names = [c for g in by.get(kind, []) for c in g.controls.tolist()]
+            missing = [c for c in names if c not in rows_by_name]
+            if missing:
+                raise NetlistError(
+                    f"compile: {kind} controlled by {missing[0]!r}, which is not a voltage source, VCVS or CCVS "
+                    "of this netlist"
+                )
+            return np.array([rows_by_name[c] for c in names], dtype=np.int64)
+
+        self.h_ctrl, self.f_ctrl = controls("ccvs"), controls("cccs")
         self.size = self.n_nodes + self.n_branches
         self.nonlinear = bool(self.d_names.size or self.sw_names.size or self.devices)
         self.A = self._linear_matrix()
@@ -141,15 +180,18 @@ class CompiledCircuit:
         r1, c1, v1 = conductance_stamps(self.res_a, self.res_b, self.res_g)
         ja, jj = self.d_anode[self.d_rs_idx], self.d_j[self.d_rs_idx]
         r2, c2, v2 = conductance_stamps(ja, jj, self.d_rs_g)
-        # branch k: KCL rows p (+i), n (-i); branch row: v_p - v_n - gain (v_cp - v_cn)
-        p = np.concatenate([self.vs_p, self.e_p])
-        q = np.concatenate([self.vs_n, self.e_n])
-        row = np.concatenate([self.vs_row, self.e_row])
+        # branch k: KCL rows p (+i), n (-i); branch row: v_p - v_n - gain (v_cp - v_cn) (VCVS),
+        # v_p - v_n - r i_ctrl (CCVS), v_1 - v_2 (inductor: the analyses add -L d/dt on the diagonal)
+        p = np.concatenate([self.vs_p, self.e_p, self.h_p, self.l_a])
+        q = np.concatenate([self.vs_n, self.e_n, self.h_n, self.l_b])
+        row = np.concatenate([self.vs_row, self.e_row, self.h_row, self.l_row])
         one = np.ones(row.size)
-        eg = self.e_gain
-        rows = [r1, r2, p, q, row, row, self.e_row, self.e_row]
-        cols = [c1, c2, row, row, p, q, self.e_cp, self.e_cn]
-        vals = [v1, v2, one, -one, one, -one, -eg, eg]
+        eg, gm, fg = self.e_gain, self.g_gain, self.f_gain
+        rows = [r1, r2, p, q, row, row, self.e_row, self.e_row, self.h_row,
+                self.g_p, self.g_p, self.g_n, self.g_n, self.f_p, self.f_n]
+        cols = [c1, c2, row, row, p, q, self.e_cp, self.e_cn, self.h_ctrl,
+                self.g_cp, self.g_cn, self.g_cp, self.g_cn, self.f_ctrl, self.f_ctrl]
+        vals = [v1, v2, one, -one, one, -one, -eg, eg, -self.h_gain, gm, -gm, -gm, gm, fg, -fg]
         return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
     def _linear_matrix(self) -> sp.csc_matrix:
@@ -227,7 +269,8 @@ class CompiledCircuit:
             for kind, arr in [
                 ("resistor", self.res_names), ("capacitor", self.cap_names), ("vsource", self.vs_names),
                 ("isource", self.is_names), ("vcvs", self.e_names), ("diode", self.d_names),
-                ("switch", self.sw_names),
+                ("switch", self.sw_names), ("vccs", self.g_names), ("ccvs", self.h_names),
+                ("inductor", self.l_names), ("cccs", self.f_names),
             ]:
                 idx.update(zip(arr.tolist(), ((kind, k) for k in range(arr.size))))
             for g in self.devices:

@@ -384,6 +384,8 @@ class LinearSolver:
                 entries = [(cc.vs_row[j], 1.0)]
             elif kind == "vcvs":
                 entries = [(cc.e_row[j], 1.0)]
+            elif kind in ("ccvs", "inductor"):
+                entries = [((cc.h_row if kind == "ccvs" else cc.l_row)[j], 1.0)]
             elif kind == "resistor":
                 entries = [(cc.res_a[j], cc.res_g[j]), (cc.res_b[j], -cc.res_g[j])]
             else:

@@ -88,7 +88,7 @@ class NewtonEngine:
         unknowns (used to start a transient from capacitor initial conditions); not with ``joint``.
     """
 
-    def __init__(self, cc, joint: bool = False, vcon=None):
+    def __init__(self, cc, joint: bool = False, vcon=None, inductor_ic: bool = False):
         self.cc = cc
         n = cc.size
         self.n = n
@@ -100,6 +100,10 @@ class NewtonEngine:
         self.dev_a = np.concatenate([g.a for g in cc.devices]) if cc.devices else np.zeros(0, np.int64)
         self.dev_b = np.concatenate([g.b for g in cc.devices]) if cc.devices else np.zeros(0, np.int64)
         ar, ac, self.a_vals = cc.linear_triplets()
+        if inductor_ic:
+            # initial point with inductor initial currents: each inductor branch row reads i = ic
+            # (its v1 - v2 entries zeroed, 1 on the diagonal via ind_r = -1, ic on the right)
+            self.a_vals = np.where(np.isin(ar, cc.l_row), 0.0, self.a_vals)
         nodes = np.arange(cc.n_nodes)
         cr, cc_, _ = conductance_stamps(cc.cap_a, cc.cap_b, cc.cap_c)
         dr, dc, _ = conductance_stamps(cc.d_j, cc.d_k, cc.d_is)
@@ -107,8 +111,9 @@ class NewtonEngine:
         sr = np.concatenate([a, a, a, a, b, b, b, b])
         sc = np.concatenate([a, b, p, q, a, b, p, q])
         vr, vc, _ = conductance_stamps(self.dev_a, self.dev_b, np.zeros(self.dev_a.size))
-        rows = [ar, nodes, cr, dr, sr, vr]
-        cols = [ac, nodes, cc_, dc, sc, vc]
+        # inductor branch rows: the companion resistance -R_eq on the diagonal (0 at DC)
+        rows = [ar, nodes, cr, dr, sr, vr, cc.l_row]
+        cols = [ac, nodes, cc_, dc, sc, vc, cc.l_row]
         if self.joint:
             k = n + np.arange(ns)
             rows += [self.dev_a, self.dev_b, k, k, k]
@@ -125,7 +130,7 @@ class NewtonEngine:
         self.state_hi = np.concatenate([np.broadcast_to(g.model.state_bounds[1], g.names.shape) for g in cc.devices]) if cc.devices else np.zeros(0)
 
     # ------------------------------------------------------------------ one linearisation
-    def _linearise(self, z, vj_l, vd_l, states, cap_g, gshunt, step, gmin=0.0):
+    def _linearise(self, z, vj_l, vd_l, states, cap_g, gshunt, step, gmin=0.0, ind_r=None):
         """Matrix values and nonlinear RHS contributions linearised at the limited voltages."""
         cc, n = self.cc, self.n
         x = z[:n]
@@ -178,6 +183,7 @@ class NewtonEngine:
             np.concatenate([g_d, g_d, -g_d, -g_d]),
             np.concatenate([g_w, -g_w, h_w, -h_w, -g_w, g_w, -h_w, h_w]),
             np.concatenate([g_v, g_v, -g_v, -g_v]),
+            np.zeros(cc.l_row.size) if ind_r is None else -np.broadcast_to(ind_r, cc.l_row.shape),
         ] + extra + [self.vcon_vals]
         return np.concatenate(vals), r
 
@@ -238,10 +244,13 @@ class NewtonEngine:
         max_iter: int = 100,
         tol: Tolerances = Tolerances(),
         init_junctions: bool = False,
+        ind_r: np.ndarray | None = None,
     ) -> NewtonResult:
         """Iterate from ``z0`` with right-hand side ``b`` (size ``cc.size``, plus the ``vcon`` values).
 
         ``states`` are fixed unless ``joint`` (then they are the initial guess of the state unknowns).
+        ``ind_r``: inductor companion resistances (ohm) put as ``-ind_r`` on the diagonal of their
+        branch rows (``None``: 0, DC).
         """
         cc, n = self.cc, self.n
         z = np.array(z0, dtype=np.float64)
@@ -270,7 +279,7 @@ class NewtonEngine:
             unpinned_once = np.zeros(z.size - n, bool)
         for it in range(1, max_iter + 1):
             s_lin = z[n:] if self.joint else states
-            vals, r = self._linearise(z, vj_l, vd_l, s_lin, cap_g, gshunt, step, gmin)
+            vals, r = self._linearise(z, vj_l, vd_l, s_lin, cap_g, gshunt, step, gmin, ind_r)
             if self.joint and pinned.any():
                 vals, r = self._pin(vals, r, pinned, z[n:])
             z_new = _solve(self.pattern.matrix(vals), rhs_base + r)
@@ -306,7 +315,7 @@ class NewtonEngine:
                         clip_count[bad] = 0
                         continue
                 return NewtonResult(z, True, it)
-        res, worst = self.residual(z, b, states, cap_g, gshunt, step, gmin)
+        res, worst = self.residual(z, b, states, cap_g, gshunt, step, gmin, ind_r)
         return NewtonResult(z, False, max_iter, res, worst)
 
     def _limit_devices(self, vd_l, vd, dv_max):
@@ -327,12 +336,12 @@ class NewtonEngine:
         clipped = vd_l + np.clip(step, -dv_max, dv_max)
         return np.where(big & ~linear, clipped, vd)
 
-    def residual(self, z, b, states, cap_g=None, gshunt=0.0, step=None, gmin=0.0):
+    def residual(self, z, b, states, cap_g=None, gshunt=0.0, step=None, gmin=0.0, ind_r=None):
         """KCL residual at ``z`` (no limiting): max |F| over node rows and the worst node index."""
         cap_g = np.zeros(self.cc.cap_c.size) if cap_g is None else cap_g
         vj, vd = self.element_voltages(z)
         s = np.clip(z[self.n :], self.state_lo, self.state_hi) if self.joint else states
-        vals, r = self._linearise(z, vj, vd, s, cap_g, gshunt, step, gmin)
+        vals, r = self._linearise(z, vj, vd, s, cap_g, gshunt, step, gmin, ind_r)
         f = self.pattern.matrix(vals) @ z - r
         f[: np.size(b)] -= b
         node_f = np.abs(f[: self.cc.n_nodes])

@@ -47,8 +47,8 @@ class _Solution:
     def i(self, element):
         """Current (A) through an element from its first to its second terminal.
 
-        V sources and VCVS: the branch current (SPICE sign: positive flowing from ``np`` through
-        the source to ``nn``). Resistors, diodes, switches, devices: the element current. Current
+        V sources, VCVS, CCVS and inductors: the branch current (SPICE sign: positive flowing from
+        ``np`` through the source to ``nn``). VCCS and CCCS: their controlled current. Resistors, diodes, switches, devices: the element current. Current
         sources: their value. Capacitors: 0 at DC; in transients the companion-model current of
         the integration formula. A list of names gives an array (last axis).
         """
@@ -60,6 +60,14 @@ class _Solution:
             return self.x[..., cc.vs_row[k]]
         if kind == "vcvs":
             return self.x[..., cc.e_row[k]]
+        if kind == "ccvs":
+            return self.x[..., cc.h_row[k]]
+        if kind == "inductor":
+            return self.x[..., cc.l_row[k]]
+        if kind == "vccs":
+            return cc.g_gain[k] * (self._node_v(cc.g_cp[k]) - self._node_v(cc.g_cn[k]))
+        if kind == "cccs":
+            return cc.f_gain[k] * self.x[..., cc.f_ctrl[k]]
         if kind == "resistor":
             return (self._node_v(cc.res_a[k]) - self._node_v(cc.res_b[k])) * cc.res_g[k]
         if kind == "isource":

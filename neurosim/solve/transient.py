@@ -1,13 +1,19 @@
 """Transient analysis: backward Euler / trapezoidal with LTE step control and source breakpoints.
 
-Capacitors use companion models; device states are unknowns of the same Newton system as the node
-voltages (joint implicit integration, see :mod:`neurosim.solve.newton`).
+Capacitors and inductors use companion models; device states are unknowns of the same Newton
+system as the node voltages (joint implicit integration, see :mod:`neurosim.solve.newton`).
 
 .. math::
     \\text{BE:}\\quad i_{n+1} = \\frac{C}{h}(v_{n+1} - v_n), \\qquad
     \\text{trap:}\\quad i_{n+1} = \\frac{2C}{h}(v_{n+1} - v_n) - i_n
 
-The local truncation error of capacitor voltages and device states is estimated from the
+and for an inductor (branch current :math:`i`, voltage :math:`v = v_1 - v_2`), on its branch row,
+
+.. math::
+    \\text{BE:}\\quad v_{n+1} = \\frac{L}{h}(i_{n+1} - i_n), \\qquad
+    \\text{trap:}\\quad v_{n+1} = \\frac{2L}{h}(i_{n+1} - i_n) - v_n
+
+The local truncation error of capacitor voltages, inductor currents and device states is estimated from the
 difference between the corrector and a polynomial predictor through the previous points
 (linear for BE, quadratic for trap):
 
@@ -45,6 +51,7 @@ _PARAMS = {
     "dt_init": Param("real", low=0.0, low_open=True, unit="s", optional=True),
     "reltol": Param("real", low=0.0, low_open=True),
     "vntol": Param("real", low=0.0, low_open=True, unit="V"),
+    "abstol": Param("real", low=0.0, low_open=True, unit="A"),
     "state_tol": Param("real", low=0.0, low_open=True),
     "uic": Param("bool"),
     "max_steps": Param("int", low=1),
@@ -74,6 +81,7 @@ def transient(
     dt_init: float | None = None,
     reltol: float = 1e-4,
     vntol: float = 1e-6,
+    abstol: float = 1e-9,
     state_tol: float = 1e-6,
     uic: bool = False,
     max_steps: int = 200_000,
@@ -96,11 +104,14 @@ def transient(
         Relative LTE tolerance of capacitor voltages and device states.
     vntol : float
         Absolute LTE tolerance of capacitor voltages, V.
+    abstol : float
+        Absolute LTE tolerance of inductor currents, A.
     state_tol : float
         Absolute LTE tolerance of device states, relative to each model's state range.
     uic : bool
-        Start from capacitor ``ic`` values (0 V where not given) instead of the DC operating point;
-        the initial node voltages are solved consistently with those capacitor voltages.
+        Start from capacitor ``ic`` values (0 V where not given) and inductor ``ic`` currents (0 A
+        where not given) instead of the DC operating point; the initial node voltages are solved
+        consistently with those capacitor voltages and inductor currents.
     max_steps : int
         Give up after this many attempted steps. A run that cannot finish within it is stopped
         early: up front when ``t_stop / dt_max`` exceeds it, and at every 10,000 steps when the
@@ -133,7 +144,7 @@ def transient(
         "transient",
         _PARAMS,
         dict(t_stop=t_stop, method=method, dt_max=dt_max, dt_init=dt_init, reltol=reltol, vntol=vntol,
-             state_tol=state_tol, uic=uic, max_steps=max_steps, progress=progress),
+             abstol=abstol, state_tol=state_tol, uic=uic, max_steps=max_steps, progress=progress),
     )
     cc = _compile(circuit)
     t_stop = p["t_stop"]
@@ -160,15 +171,17 @@ def transient(
     t, x, s = 0.0, x0, s0
     vc = _v(x, cc.cap_a) - _v(x, cc.cap_b)
     ic = icap0
+    il, vl = x[cc.l_row], _v(x, cc.l_a) - _v(x, cc.l_b)  # inductor currents and voltages
     f = _state_rates(cc, s, x) if joint else np.zeros(0)
     ts, xs, ss, cis = [0.0], [x], [s], [ic]
-    hist = [(0.0, np.concatenate([vc, s]))]  # (t, q) for the predictor
+    hist = [(0.0, np.concatenate([vc, il, s]))]  # (t, q) for the predictor
     bps = np.unique(np.concatenate([cc.breakpoints(t_stop), [t_stop]]))
     bp_k = 0
     after_bp = True
-    q_atol = np.concatenate([np.full(cc.cap_c.size, p["vntol"]), p["state_tol"] * span])
-    q_lo = np.concatenate([np.full(cc.cap_c.size, -np.inf), lo])
-    q_hi = np.concatenate([np.full(cc.cap_c.size, np.inf), hi])
+    nq = cc.cap_c.size + cc.l_ind.size
+    q_atol = np.concatenate([np.full(cc.cap_c.size, p["vntol"]), np.full(cc.l_ind.size, p["abstol"]), p["state_tol"] * span])
+    q_lo = np.concatenate([np.full(nq, -np.inf), lo])
+    q_hi = np.concatenate([np.full(nq, np.inf), hi])
     lin_cache: dict = {}
     bar = _progress_bar(p["progress"], t_stop)
     stats = {"accepted": 0, "rejected": 0, "rejected_newton": 0, "newton_iterations": 0, "method": p["method"]}
@@ -204,14 +217,16 @@ def transient(
             b = cc.rhs(t=t + h)
             scatter_add(b, cc.cap_a, -ieq)
             scatter_add(b, cc.cap_b, ieq)
+            req = (2.0 if order2 else 1.0) * cc.l_ind / h  # inductor companion resistance, ohm
+            b[cc.l_row] = -req * il - (vl if order2 else 0.0)
             if not cc.nonlinear:
-                x_new = _linear_step(cc, lin_cache, geq, b)
+                x_new = _linear_step(cc, lin_cache, geq, b, req)
                 s_new, ok = s, True
             else:
                 # states resting at a bound with their rate pointing outward stay there this step
                 step = {"h": h, "theta": theta, "s_n": s, "f_n": f, "pinned": eng.cc_bound_outward(s, x)} if joint else None
                 e = eng if joint else _engine(cc)
-                r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50)
+                r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50, ind_r=req)
                 stats["newton_iterations"] += r.iterations
                 ok = r.converged
                 x_new = r.z[:n]
@@ -227,7 +242,8 @@ def transient(
                     )
                 continue
             vc_new = _v(x_new, cc.cap_a) - _v(x_new, cc.cap_b)
-            q_new = np.concatenate([vc_new, s_new])
+            il_new = x_new[cc.l_row]
+            q_new = np.concatenate([vc_new, il_new, s_new])
             ratio = _lte_ratio(hist, t + h, q_new, order2, p["reltol"], q_atol, q_lo, q_hi)
             if ratio > 1.0:
                 stats["rejected"] += 1
@@ -239,6 +255,7 @@ def transient(
             ic = geq * (vc_new - vc) - (ic if order2 else 0.0)
             t, x, s, vc = t + h, x_new, s_new, vc_new
             h_window = max(h_window, h)
+            il, vl = il_new, _v(x, cc.l_a) - _v(x, cc.l_b)
             if joint:
                 f = _state_rates(cc, s, x)
             ts.append(t), xs.append(x), ss.append(s), cis.append(ic)
@@ -267,11 +284,12 @@ def _initial_point(cc, uic, s0):
     if not uic:
         op = dc(cc, t=0.0, states=s0)
         return op.x, np.zeros(cc.cap_c.size)
-    if cc.cap_c.size == 0:
-        raise NetlistError("transient: uic=True but the circuit has no capacitors")
-    eng = NewtonEngine(cc, vcon=(cc.cap_a, cc.cap_b))
+    if cc.cap_c.size == 0 and cc.l_ind.size == 0:
+        raise NetlistError("transient: uic=True but the circuit has no capacitors or inductors")
+    eng = NewtonEngine(cc, vcon=(cc.cap_a, cc.cap_b), inductor_ic=cc.l_ind.size > 0)
     b = np.concatenate([cc.rhs(t=0.0), np.nan_to_num(cc.cap_ic, nan=0.0)])
-    r = eng.run(np.zeros(cc.size), b, s0)
+    b[cc.l_row] = np.nan_to_num(cc.l_ic, nan=0.0)  # inductor rows read i = ic
+    r = eng.run(np.zeros(cc.size), b, s0, ind_r=np.full(cc.l_ind.size, -1.0))
     if not r.converged:
         raise ConvergenceError("transient: the initial point with capacitor initial conditions did not converge")
     return r.z[: cc.size], r.z[cc.size :]
@@ -286,13 +304,14 @@ def _state_rates(cc, s, x):
     return np.concatenate(out)
 
 
-def _linear_step(cc, cache, geq, b):
-    """Solve a linear circuit's step; the LU is reused while the step (so ``geq``) is unchanged."""
-    key = geq.tobytes()
+def _linear_step(cc, cache, geq, b, req):
+    """Solve a linear circuit's step; the LU is reused while the step (so ``geq``, ``req``) is unchanged."""
+    key = geq.tobytes() + req.tobytes()
     if cache.get("key") != key:
         r, c, v = cc.linear_triplets()
         cr, ccol, cv = conductance_stamps(cc.cap_a, cc.cap_b, geq)
-        m = to_csc(np.concatenate([r, cr]), np.concatenate([c, ccol]), np.concatenate([v, cv]), cc.size)
+        m = to_csc(np.concatenate([r, cr, cc.l_row]), np.concatenate([c, ccol, cc.l_row]),
+                   np.concatenate([v, cv, -req]), cc.size)
         cache["key"] = key
         cache["lu"] = factorize(m)
         cache["A"], cache["absA"] = m, abs(m)

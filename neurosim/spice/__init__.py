@@ -1,12 +1,12 @@
 """SPICE in and out: read and write ngspice-compatible decks, run ngspice for reference results.
 
 - :func:`write_spice` / :func:`save_spice`: any netlist as an ngspice deck.
-- :func:`read_spice`: the common subset of SPICE (R, C, V, I, E, D, X/.subckt, .param, .include,
-  .model, .op, .tran) into a netlist plus its analysis directives.
+- :func:`read_spice`: the common subset of SPICE (R, C, L, V, I, E, G, F, H, D, X/.subckt, .param,
+  .include, .model, .op, .tran, .dc, .ac) into a netlist plus its analysis directives.
 - :func:`run_ngspice`: ngspice in batch mode, results as arrays (tests and benchmarks only).
 """
 
-from neurosim.spice.analysis import DCSweep, Op, Tran
+from neurosim.spice.analysis import AC, DCSweep, Op, Tran
 from neurosim.spice.expr import evaluate
 from neurosim.spice.lexer import parse_number
 from neurosim.spice.reader import SpiceDeck, read_spice
@@ -26,6 +26,7 @@ __all__ = [
     "Op",
     "Tran",
     "DCSweep",
+    "AC",
     "evaluate",
     "parse_number",
 ]

@@ -12,7 +12,7 @@ import dataclasses
 import os
 
 from neurosim.errors import SpiceSyntaxError
-from neurosim.spice.analysis import DCSweep, Op, Tran
+from neurosim.spice.analysis import Op, Tran, parse_sweep
 from neurosim.spice.lexer import Statement, parse_number, split_statements
 
 __all__ = ["Deck", "Subckt", "ModelCard", "parse_deck", "MAX_INCLUDE_DEPTH", "MAX_INCLUDES"]
@@ -183,9 +183,7 @@ def _analysis(st: Statement):
             if not 2 <= len(nums) <= 4:
                 raise st.error(".tran needs tstep tstop [tstart [tmax]] [uic]")
             return Tran(nums[0], nums[1], nums[2] if len(nums) > 2 else 0.0, nums[3] if len(nums) > 3 else None, uic)
-        if len(toks) != 5:
-            raise st.error(".dc needs source start stop step")
-        return DCSweep(toks[1], *(parse_number(t, st) for t in toks[2:]))
+        return parse_sweep(toks, st)  # .dc and .ac
     except ValueError as exc:  # ParameterError from the analysis' own checks
         if isinstance(exc, SpiceSyntaxError):
             raise
@@ -252,7 +250,7 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
             if card.name in deck.models:
                 raise st.error(f".model {card.name} is defined twice")
             deck.models[card.name] = card
-        elif word in (".op", ".tran", ".dc"):
+        elif word in (".op", ".tran", ".dc", ".ac"):
             if current is not None:
                 raise st.error(f"{word} inside .subckt {current.name}")
             deck.analyses.append(_analysis(st))

@@ -9,8 +9,12 @@ R      ``Rname n1 n2 value``
 C      ``Cname n1 n2 value [IC=v]``
 V, I   ``Vname n+ n- [[DC] value] [AC mag [phase]] [PWL(t v ...) | PULSE(v1 v2 td tr tf pw [per])
        | SIN(vo va freq [td [theta [phase]]])]``; without a DC value the time-0 value is used (as
-       ngspice does)
+       ngspice does); ``AC mag [phase]`` (phase in degree) drives ``.ac``
 E      ``Ename n+ n- nc+ nc- gain``
+G      ``Gname n+ n- nc+ nc- transconductance`` (current n+ -> n- through the source)
+L      ``Lname n1 n2 value [IC=i]``
+F      ``Fname n+ n- vcontrol gain`` (current gain times the branch current of ``vcontrol``)
+H      ``Hname n+ n- vcontrol transresistance``
 D      ``Dname anode cathode model [area=a]`` with ``.model model D (IS= N= RS=)``; ``area`` scales
        IS up and RS down
 B      only the smooth switch written by :func:`neurosim.spice.write_spice`
@@ -26,7 +30,7 @@ from neurosim.spice.lexer import Statement, is_number, parse_number
 
 __all__ = ["value_of", "add_element", "ELEMENT_LETTERS"]
 
-ELEMENT_LETTERS = "rcvied"
+ELEMENT_LETTERS = "rcviedglfh"
 
 # unambiguous (no \d+\.?\d* split points), so a failing match on a long line stays linear
 _NUM = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)"
@@ -139,6 +143,29 @@ def _waveform(word, args, st, PWL, Pulse, Sine):
     return Sine(*args)
 
 
+def _ac_spec(toks: list, scope: dict, st: Statement):
+    """``(magnitude, phase in degree)`` of a source's ``AC mag [phase]`` field, or ``(None, None)``.
+
+    Reads the same tokens that :func:`_source` skips (a bare ``AC`` means magnitude 1, as in ngspice).
+    """
+    for k in range(3, len(toks)):
+        if toks[k].lower() != "ac" or (k > 3 and toks[k - 1] == "("):
+            continue
+        vals = []
+        j = k + 1
+        while len(vals) < 2 and j < len(toks) and toks[j] not in "()" and (is_number(toks[j]) or toks[j].startswith("{")):
+            vals.append(value_of(toks[j], scope, st))
+            j += 1
+        return (vals[0] if vals else 1.0), (vals[1] if len(vals) > 1 else 0.0)
+    return None, None
+
+
+def _control(name: str, toks: list, k: int) -> str:
+    """Netlist name of the controlling source ``toks[k]`` of an F/H line (same subcircuit scope)."""
+    prefix = name[: len(name) - len(toks[0])]
+    return prefix + toks[k]
+
+
 def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st: Statement) -> None:
     """Add the element of one line to ``net``.
 
@@ -177,13 +204,31 @@ def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st:
     elif letter in "vi":
         _need(toks, 3, f"{letter.upper()}name n+ n- [DC] value", st)
         dc, wave = _source(toks, scope, st)
+        ac_mag, ac_phase = _ac_spec(toks, scope, st)
         add = net.add_vsource if letter == "v" else net.add_isource
-        add(name, node(toks[1]), node(toks[2]), dc, wave)
+        add(name, node(toks[1]), node(toks[2]), dc, wave, ac_mag=ac_mag, ac_phase=ac_phase)
     elif letter == "e":
         _need(toks, 6, "Ename n+ n- nc+ nc- gain", st)
         _no_extra(toks, 6, st)
         nodes = [node(t) for t in toks[1:5]]
         net.add_vcvs(name, *nodes, value_of(toks[5], scope, st))
+    elif letter == "g":
+        _need(toks, 6, "Gname n+ n- nc+ nc- transconductance", st)
+        _no_extra(toks, 6, st)
+        nodes = [node(t) for t in toks[1:5]]
+        net.add_vccs(name, *nodes, value_of(toks[5], scope, st))
+    elif letter == "l":
+        _need(toks, 4, "Lname n1 n2 value [IC=i]", st)
+        kw = _keyword(toks, 4, ("ic",), scope, st)
+        net.add_inductor(name, node(toks[1]), node(toks[2]), value_of(toks[3], scope, st), kw.get("ic"))
+    elif letter in "fh":
+        usage = "Fname n+ n- vcontrol gain" if letter == "f" else "Hname n+ n- vcontrol transresistance"
+        _need(toks, 5, usage, st)
+        _no_extra(toks, 5, st)
+        if toks[3][:1] in "({'" or is_number(toks[3]):
+            raise st.error(f"expected the name of the controlling voltage source, got {toks[3]!r}; {usage}")
+        add = net.add_cccs if letter == "f" else net.add_ccvs
+        add(name, node(toks[1]), node(toks[2]), _control(name, toks, 3), value_of(toks[4], scope, st))
     elif letter == "d":
         _need(toks, 4, "Dname anode cathode model [area=a]", st)
         card = models.get(toks[3].lower())
@@ -214,4 +259,4 @@ def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st:
             raise st.error("B source is not a smooth switch between its own terminals")
         net.add_switch(name, node(toks[1]), node(toks[2]), node(c), node(d), 1.0 / gn, 1.0 / gf, vt, vw)
     else:
-        raise st.error(f"unsupported element {toks[0]!r} (supported: R, C, V, I, E, D, X)")
+        raise st.error(f"unsupported element {toks[0]!r} (supported: R, C, L, V, I, E, G, F, H, D, B, X)")

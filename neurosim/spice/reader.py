@@ -18,6 +18,8 @@ import dataclasses
 import os
 import re
 
+import numpy as np
+
 from neurosim.errors import SpiceSyntaxError
 from neurosim.params import Param, check_params
 from neurosim.spice.deck import Deck, parse_deck
@@ -198,6 +200,55 @@ class _Flattener:
         self.run(sub.body, sub_scope, name + ".", inner)
 
 
+def _resolve_controls(net, statements: dict) -> None:
+    """Point every F/H element at its controlling source, matched case-insensitively as in SPICE.
+
+    Raises
+    ------
+    SpiceSyntaxError
+        At the F/H line whose controlling source does not exist or has no branch current.
+    """
+    from neurosim.netlist.elements import CONTROL_KINDS, CONTROLLED_BY_CURRENT
+
+    groups = net.groups
+    if not any(g.kind in CONTROLLED_BY_CURRENT for g in groups):
+        return
+    kind_of = {s.lower(): (s, g.kind) for g in groups for s in g.names.tolist()}
+    for g in groups:
+        if g.kind not in CONTROLLED_BY_CURRENT:
+            continue
+        fixed = []
+        for el, ctl in zip(g.names.tolist(), g.controls.tolist()):
+            actual, kind = kind_of.get(ctl.lower(), (None, None))
+            if kind not in CONTROL_KINDS:
+                st = statements[el.lower()]
+                what = "does not exist" if kind is None else f"is a {kind}, not a voltage source"
+                raise st.error(f"controlling source {ctl.rsplit('.', 1)[-1]!r} of {el} {what} (F and H elements "
+                               "need a V source, E or H element, as in ngspice)")
+            fixed.append(actual)
+        g.controls = np.array(fixed)
+
+
+def _resolve_sweep(net, analysis):
+    """A ``.dc`` sweep with its source names spelled as in the netlist (SPICE names are
+    case-insensitive); an unknown or non-independent source is refused at the ``.dc`` line."""
+    from neurosim.spice.analysis import DCSweep
+
+    if not isinstance(analysis, DCSweep):
+        return analysis
+    sources = {s.lower(): s for g in net.groups if g.kind in ("vsource", "isource") for s in g.names.tolist()}
+    names = {}
+    for field in ("source", "source2"):
+        name = getattr(analysis, field)
+        if name is None:
+            continue
+        if name.lower() not in sources:
+            err = f".dc: {name!r} is not an independent voltage or current source of the deck"
+            raise analysis.where.error(err) if analysis.where is not None else SpiceSyntaxError(err)
+        names[field] = sources[name.lower()]
+    return dataclasses.replace(analysis, **names)
+
+
 def _source_text(source) -> tuple[str, str, str]:
     """(text, path for messages, directory for includes)."""
     if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and source.strip()):
@@ -213,9 +264,10 @@ def _source_text(source) -> tuple[str, str, str]:
 def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     """Read a SPICE deck into a netlist plus its analysis directives.
 
-    Supported: elements R, C, V, I (DC, PWL, PULSE, SIN), E, D (``.model ... D``), X with
-    ``.subckt``/``.ends`` (ports, ``params:``), ``.param`` expressions, ``.include`` (relative to the
-    including file), ``.model``, ``.op``, ``.tran``, ``.dc``, ``.options``, ``.end``; numbers with
+    Supported: elements R, C, L, V, I (DC, AC, PWL, PULSE, SIN), E, G, F, H, D (``.model ... D``),
+    X with ``.subckt``/``.ends`` (ports, ``params:``), ``.param`` expressions, ``.include``
+    (relative to the including file), ``.model``, ``.op``, ``.tran``, ``.dc`` (one source or a
+    nested pair), ``.ac`` (dec/oct/lin), ``.options``, ``.end``; numbers with
     unit suffixes (``10k``, ``1meg``, ``5uF``). Output directives (``.save``, ``.print``, ...) are
     ignored. The first line is the title.
 
@@ -271,5 +323,7 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     top = [st for st in deck.body if st.text[:1] != "."]
     flat.size(top, ())
     flat.run(top, params, "", {})
-    return SpiceDeck(deck.title, net, deck.analyses, deck.options, params)
+    _resolve_controls(net, flat.names)
+    analyses = [_resolve_sweep(net, a) for a in deck.analyses]
+    return SpiceDeck(deck.title, net, analyses, deck.options, params)
 

@@ -56,7 +56,7 @@ class SpiceResults:
 
     Attributes
     ----------
-    analysis : Op, Tran or DCSweep
+    analysis : Op, Tran, DCSweep or AC
     vectors : dict of str to numpy.ndarray
         Every vector of the result, by SPICE name (``"v(out)"``, ``"i(v1)"``, ``"time"``).
     elapsed : float
@@ -84,17 +84,21 @@ class SpiceResults:
 
     @property
     def axis(self) -> np.ndarray:
-        """The time points (``.tran``) or swept source values (``.dc``); ``[0.]`` for ``.op``."""
+        """The time points (``.tran``), swept source values (``.dc``; for a nested sweep the inner
+        source's, fastest varying) or frequencies in Hz (``.ac``); ``[0.]`` for ``.op``."""
         for key in ("time", "v(v-sweep)", "v-sweep", "i(i-sweep)", "i-sweep"):
             if key in self.vectors:
                 return self.vectors[key]
+        if "frequency" in self.vectors:  # .ac: stored as complex with a zero imaginary part
+            return self.vectors["frequency"].real
         for key, vec in self.vectors.items():  # .dc names the axis after the swept source
             if not key.startswith(("v(", "i(")) and "#" not in key:
                 return vec
         return np.zeros(1)
 
     def voltage(self, node: str):
-        """Voltage of ``node`` in volt (a float for ``.op``, an array over :attr:`axis` otherwise).
+        """Voltage of ``node`` in volt (a float for ``.op``, an array over :attr:`axis` otherwise;
+        complex phasors for ``.ac``).
 
         Raises
         ------
@@ -170,7 +174,7 @@ def run_ngspice(netlist_or_deck, analysis=None, *, options: dict | None = None, 
     netlist_or_deck : Netlist or str
         A netlist (exported with :func:`neurosim.spice.write_spice`) or the text of a complete deck.
         A deck without an analysis line needs ``analysis``.
-    analysis : Op, Tran, DCSweep or str, optional
+    analysis : Op, Tran, DCSweep, AC or str, optional
         The analysis to run (e.g. ``"op"``); for a deck that has its own analysis line leave it
         ``None``.
     options : dict, optional
@@ -244,9 +248,9 @@ def run_ngspice(netlist_or_deck, analysis=None, *, options: dict | None = None, 
 def _analysis_in(deck: str) -> Analysis:
     for line in deck.split("\n"):
         word = line.strip().lower()
-        if word.startswith((".op", ".tran", ".dc ")):
+        if word == ".op" or word.startswith((".op ", ".tran ", ".dc ", ".ac ")):
             return as_analysis(word)
-    raise ParameterError("run_ngspice: the deck has no .op, .tran or .dc line; pass analysis=")
+    raise ParameterError("run_ngspice: the deck has no .op, .tran, .dc or .ac line; pass analysis=")
 
 
 def _tail(text: str, lines: int = 15) -> str:

@@ -14,9 +14,13 @@ kind       SPICE
 =========  =====================================================================================
 resistor   ``R<name> n1 n2 R``
 capacitor  ``C<name> n1 n2 C [IC=v]``
-vsource    ``V<name> np nn DC v [PWL(...) | PULSE(...) | SIN(...)]``
+vsource    ``V<name> np nn DC v [AC mag phase] [PWL(...) | PULSE(...) | SIN(...)]``
 isource    ``I<name> np nn DC i [...]``
 vcvs       ``E<name> np nn ncp ncn A``
+vccs       ``G<name> np nn ncp ncn gm``
+inductor   ``L<name> n1 n2 L [IC=i]``
+cccs       ``F<name> np nn <controlling source> gain``
+ccvs       ``H<name> np nn <controlling source> r``
 diode      ``D<name> a k DMODk`` with ``.model DMODk D (IS= N= RS=)`` per distinct parameter set, and
            ``.options temp=tnom=`` so that ngspice's thermal voltage is neurosim's (see
            :func:`diode_temperature_celsius`)
@@ -39,7 +43,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from neurosim.errors import NetlistError, ParameterError
-from neurosim.spice.analysis import Analysis, as_analysis, fmt
+from neurosim.spice.analysis import Analysis, DCSweep, as_analysis, fmt
 from neurosim.spice.runner import _options_line
 
 __all__ = ["write_spice", "save_spice", "export_spice", "SpiceExport"]
@@ -67,7 +71,7 @@ def diode_temperature_celsius() -> float:
 
 
 _LETTER = {"resistor": "R", "capacitor": "C", "vsource": "V", "isource": "I", "vcvs": "E", "diode": "D",
-           "switch": "B", "device": "X"}
+           "switch": "B", "device": "X", "vccs": "G", "inductor": "L", "cccs": "F", "ccvs": "H"}
 # characters that end or split a SPICE token, or start a comment
 _RESERVED = re.compile(r"[\s(),={};'\"$*+]")
 
@@ -85,7 +89,7 @@ class SpiceExport:
     element_map : Mapping
         Netlist element name -> SPICE element name, only for elements that were renamed (built on
         first use).
-    analysis : Op, Tran, DCSweep or None
+    analysis : Op, Tran, DCSweep, AC or None
     """
 
     text: str
@@ -252,6 +256,15 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         it = iter(fixed)
         per_group = [[next(it) for _ in names] for names in per_group]
     n_diode_models = 0
+    spice_name = None  # netlist -> SPICE element names, for the controlling sources of F and H
+    if any(g.kind in ("cccs", "ccvs") for g in groups) or isinstance(an, DCSweep):
+        spice_name = {a: b for g, names in zip(groups, per_group) for a, b in zip(g.names.tolist(), names)}
+    if isinstance(an, DCSweep):  # the swept sources by their SPICE names
+        missing = [n for n in (an.source, an.source2) if n is not None and n not in spice_name]
+        if missing:
+            raise ParameterError(f"write_spice: the .dc source {missing[0]!r} is not an element of the netlist")
+        an = dataclasses.replace(an, source=spice_name[an.source],
+                                 source2=spice_name[an.source2] if an.nested else None)
     for gi, (group, snames) in enumerate(zip(groups, per_group)):
         if len(group) == 0:
             continue
@@ -261,19 +274,29 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         cols = [nodes[group.nodes[:, t]].tolist() for t in range(group.nodes.shape[1])]
         kind = group.kind
         p = group.params
-        if kind in ("resistor", "capacitor"):
-            vals = _num_list(p["resistance" if kind == "resistor" else "capacitance"])
-            if kind == "capacitor" and not np.all(np.isnan(p["ic"])):
+        if kind in ("resistor", "capacitor", "inductor"):
+            vals = _num_list(p[{"resistor": "resistance", "capacitor": "capacitance", "inductor": "inductance"}[kind]])
+            if kind != "resistor" and not np.all(np.isnan(p["ic"])):
                 vals = [v if np.isnan(ic) else f"{v} IC={fmt(ic)}" for v, ic in zip(vals, p["ic"].tolist())]
             lines.extend(f"{s} {a} {b} {v}" for s, a, b, v in zip(snames, cols[0], cols[1], vals))
         elif kind in ("vsource", "isource"):
             vals = _num_list(p["dc"])
+            if not np.all(np.isnan(p["ac_mag"])):
+                mag, ph = p["ac_mag"].tolist(), np.nan_to_num(p["ac_phase"], nan=0.0).tolist()
+                vals = [v if m != m else f"{v} AC {fmt(m)} {fmt(a)}" for v, m, a in zip(vals, mag, ph)]  # m != m: NaN
             if group.waveforms is not None:
                 vals = [v if w is None else v + _waveform_text(w) for v, w in zip(vals, group.waveforms)]
             lines.extend(f"{s} {a} {b} DC {v}" for s, a, b, v in zip(snames, cols[0], cols[1], vals))
         elif kind == "vcvs":
             vals = _num_list(p["gain"])
             lines.extend(f"{s} {a} {b} {c} {d} {v}" for s, a, b, c, d, v in zip(snames, *cols, vals))
+        elif kind == "vccs":
+            vals = _num_list(p["gain"])
+            lines.extend(f"{s} {a} {b} {c} {d} {v}" for s, a, b, c, d, v in zip(snames, *cols, vals))
+        elif kind in ("cccs", "ccvs"):
+            vals = _num_list(p["gain"])
+            ctl = [spice_name[c] for c in group.controls.tolist()]
+            lines.extend(f"{s} {a} {b} {c} {v}" for s, a, b, c, v in zip(snames, cols[0], cols[1], ctl, vals))
         elif kind == "diode":
             table = np.stack([p["i_s"], p["n"], p["r_s"]], axis=1)
             uniq, inverse = np.unique(table, axis=0, return_inverse=True)
@@ -321,7 +344,7 @@ def write_spice(netlist, analysis=None, options: dict | None = None) -> str:
     ----------
     netlist : Netlist
         The circuit (any element kind; devices need ``model.spice_subckt(name)``).
-    analysis : Op, Tran, DCSweep or str, optional
+    analysis : Op, Tran, DCSweep, AC or str, optional
         Analysis line to add (``"op"``, ``Tran(1e-9, 1e-6)``, ...); none if ``None``.
     options : dict, optional
         ``.options`` to add, e.g. ``{"reltol": 1e-12}``.

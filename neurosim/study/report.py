@@ -165,8 +165,16 @@ def save_report(comparison, directory) -> dict:
              for name, gs in comparison.read_error.items() for gate, e in gs.items()]
     div = [[k, "-" if v is None else v] for k, v in comparison.divergence.items()]
     hw = "\n".join(f"{k} = {v!r}" for k, v in comparison.hardware.items())
-    sections = [
-        ("Summary", table_html(summary, ["quantity", "value"])),
+    sections = [("Summary", table_html(summary, ["quantity", "value"]))]
+    if comparison.training is not None:
+        t = comparison.training
+        name = t["metric"]
+        rows = [[r["weights"], r["execution"], float(r[name])] for r in t["rows"]]
+        rec = "-" if t["recovered"] is None else f"{100 * t['recovered']:.0f} %"
+        sections.append(("Hardware-aware training", table_html(rows, ["weights", "execution", name])
+                         + f"<p>Analog gap (plain weights): {t['gap']:.4g}; hardware-aware training recovers "
+                           f"{html.escape(rec)} of it.</p>"))
+    sections += [
         ("Error vs time step", png_tag(paths["error_vs_step"], "error vs time step")),
         ("Outputs, digital and analog", png_tag(paths["traces"], "output traces")),
         ("Crossbar read error per weight and gate", table_html(gates, ["weight", "RMSE", "relative RMSE"])

@@ -131,7 +131,8 @@ class Comparison:
         Energy (J), latency (s) and area (m^2) totals of the analog run, and per crossbar.
     traces : dict
         ``digital``, ``analog`` (and ``target``) outputs of batch entry 0, up to 4 features, (time, k);
-        ``scored``, the mask of batch entry 0 when a mask was given.
+        ``scored``, the mask of batch entry 0 when a mask was given; ``analog_hwa``, the analog output
+        of the hardware-aware-trained network (with ``hwa_cell``).
     deployment : dict or None
         With ``times``: the errors over deployment time (see :func:`compare`): ``times`` (s),
         ``seeds``, ``settings`` (compensation kinds, ``"none"`` for None), ``output_rmse`` and
@@ -436,7 +437,8 @@ def compare(
     if hwa_cell is not None:
         if metric is None:
             raise ParameterError("compare: hwa_cell needs targets (the rows compare task errors), got targets=None")
-        training = _training_rows(digital, hardware, inputs, hx, hwa_cell, hwa_readout, tg, mask, metric, batched)
+        training, traces["analog_hwa"] = _training_rows(digital, hardware, inputs, hx, hwa_cell, hwa_readout, tg, mask,
+                                                         metric, batched)
 
     deployment = None
     if times is not None:
@@ -467,10 +469,12 @@ def _training_rows(digital, hardware, inputs, hx, hwa_cell, hwa_readout, tg, mas
         raise ParameterError(f"compare: hwa_cell must be a neurosim.cells cell, got {type(hwa_cell).__name__}")
     name = metric["name"]
     fn = nrmse if name == "nrmse" else accuracy
-    values = {}
+    values, trace = {}, None
     for execution, cell in (("digital", to_digital(hwa_cell)), ("analog", to_analog(to_digital(hwa_cell), hardware))):
         out, hid = (_time_major(digital, a, batched) for a in _split(cell(inputs, hx)))
-        values[execution] = fn(hwa_readout.predict(hid) if hwa_readout is not None else out, tg, mask)
+        pred = hwa_readout.predict(hid) if hwa_readout is not None else out
+        values[execution] = fn(pred, tg, mask)
+        trace = pred[:, 0, :4]
     err = (lambda v: v) if name == "nrmse" else (lambda v: 1.0 - v)  # noqa: E731 - task error
     gap = err(metric["analog"]) - err(metric["digital"])
     won = err(metric["analog"]) - err(values["analog"])
@@ -480,7 +484,7 @@ def _training_rows(digital, hardware, inputs, hx, hwa_cell, hwa_readout, tg, mas
         {"weights": "hardware-aware", "execution": "analog", name: values["analog"]},
         {"weights": "hardware-aware", "execution": "digital", name: values["digital"]},
     ]
-    return {"metric": name, "rows": rows, "gap": gap, "recovered": (won / gap) if gap != 0 else None}
+    return {"metric": name, "rows": rows, "gap": gap, "recovered": (won / gap) if gap != 0 else None}, trace
 
 
 def _deployment_args(hardware, times, seeds, compensations):

@@ -1,8 +1,10 @@
 """The ``neurosim`` command: a thin layer over the public API.
 
-``neurosim compare`` runs the main job: train a small network in closed form on a benchmark task,
-map it to crossbars, run it digitally and on the hardware, print a summary table and write a
-report (JSON + PNG). Every number derives from ``--seed``.
+``neurosim compare`` runs the main job: train a small LSTM by BPTT on a benchmark task twice (plainly,
+and hardware-aware on the simulated hardware), map both to crossbars, run them digitally and on the
+hardware, print the three rows (digital; analog with plain weights; analog with hardware-aware
+weights), a summary table, and write a report (JSON + PNG + HTML). ``--method reservoir`` keeps the
+closed-form alternative (random reservoir + ridge readout). Every number derives from ``--seed``.
 
 ``neurosim sweep STUDY.toml`` runs a study (sweeps and Monte Carlo over the hardware, see
 :mod:`neurosim.study.spec`) into an SQLite result file, resuming where a previous run stopped;
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosim.errors import NeurosimError
+from neurosim.params import Param, check_params
 
 __all__ = ["main", "build_parser"]
 
@@ -36,26 +39,36 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="run a network digitally and on simulated crossbars and report where they diverge",
         description=(
-            "Train a small recurrent network in closed form (random-weight reservoir + ridge-regression readout) "
-            "on a benchmark task, map its weights to crossbars, run the test sequence digitally and on the "
-            "hardware, print a summary table and write comparison.json and PNG plots to --out."
+            "Train a small recurrent network (default: an LSTM) by BPTT on a benchmark task, plainly and "
+            "hardware-aware (the forward pass on the simulated hardware, straight-through gradients), map its "
+            "weights to crossbars, run the test sequence digitally and on the hardware, print the rows digital / "
+            "analog with plain weights / analog with hardware-aware weights and a summary table, and write "
+            "comparison.json, report.html and PNG plots to --out. --method reservoir trains a random reservoir's "
+            "ridge readout in closed form instead."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    c.add_argument("--cell", choices=CELL_KINDS, default="rnn", help="recurrent cell")
-    c.add_argument("--hidden", type=int, default=64, help="hidden units")
+    c.add_argument("--method", choices=("bptt", "reservoir"), default="bptt",
+                   help="training: BPTT, plain and hardware-aware (three rows); or a random reservoir with a ridge readout")
+    c.add_argument("--cell", choices=CELL_KINDS, default=None, help="recurrent cell (default: lstm for bptt, rnn for reservoir)")
+    c.add_argument("--hidden", type=int, default=None, help="hidden units (default: 16 for bptt, 64 for reservoir)")
+    c.add_argument("--epochs", type=int, default=100, help="bptt: training epochs (Adam) over 32 sequences")
+    c.add_argument("--hwa-epochs", type=int, default=20,
+                   help="bptt: the last epochs, run plainly for one network and hardware-aware for the other")
     c.add_argument("--task", choices=sorted(TASKS), default="mackey_glass",
                    help="benchmark task (digits needs scikit-learn, optional)")
     c.add_argument("--alpha", type=float, default=1e-2,
-                   help="ridge penalty of the readout; larger values make it less sensitive to analog state errors")
+                   help="reservoir: ridge penalty of the readout; larger values make it less sensitive to analog state errors")
     c.add_argument("--steps", type=int, default=500,
                    help="length of the compared test sequence (the copy task's delay); training uses max(steps, 1000)")
     c.add_argument("--device", default=DEFAULT_DEVICE,
                    help="device card name (devices/*.toml) or path; 'ideal' for an ideal linear conductance")
     c.add_argument("--read-mode", choices=("ideal", "device", "circuit"), default="device",
                    help="crossbar read mode: exact conductances / + device non-idealities and converters / + wires (MNA)")
-    c.add_argument("--dac-bits", type=int, default=8, help="DAC resolution incl. sign; 0 = ideal converter")
-    c.add_argument("--adc-bits", type=int, default=8, help="ADC resolution incl. sign; 0 = ideal converter")
+    c.add_argument("--dac-bits", type=int, default=None,
+                   help="DAC resolution incl. sign; 0 = ideal converter (default: 6 for bptt, 8 for reservoir)")
+    c.add_argument("--adc-bits", type=int, default=None,
+                   help="ADC resolution incl. sign; 0 = ideal converter (default: 6 for bptt, 8 for reservoir)")
     c.add_argument("--read-noise", type=float, default=0.0,
                    help="per-device relative read noise (rms, fraction of each cell current), drawn every read")
     c.add_argument("--adc-noise", type=float, default=0.0,
@@ -67,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--hardware", type=Path, default=None,
                    help="HardwareConfig TOML file; overrides --device/--read-mode/--*-bits/--*-noise/--activation/--tile")
     c.add_argument("--weights", type=Path, default=None,
-                   help=".npz state_dict to load into the cell (PyTorch names) instead of the random reservoir")
+                   help=".npz state_dict to load into the cell (PyTorch names): the reservoir, or bptt's initial weights")
     c.add_argument("--seed", type=int, default=0, help="root seed of data, weights and hardware randomness")
     c.add_argument("--out", type=Path, default=Path("report"), help="report directory")
 
@@ -111,9 +124,19 @@ def _hardware(args, input_range: float):
 
 def _compare(args) -> int:
     from neurosim.study import compare
-    from neurosim.study.pipeline import make_cell, make_task, train_network
+    from neurosim.study.pipeline import make_cell, make_task, train_bptt, train_network
 
     t0 = time.perf_counter()
+    # options of the other method are still checked: a bad value is never silently ignored
+    check_params("neurosim compare", {"alpha": Param("real", low=0.0, unit="")}, {"alpha": args.alpha})
+    bptt = args.method == "bptt"
+    args.cell = args.cell or ("lstm" if bptt else "rnn")
+    args.hidden = args.hidden if args.hidden is not None else (16 if bptt else 64)
+    for name in ("dac_bits", "adc_bits"):
+        if getattr(args, name) is None:
+            setattr(args, name, 6 if bptt else 8)
+    if bptt:
+        return _compare_bptt(args, t0)
     train = make_task(args.task, max(args.steps, 1000) if args.task in ("narma10", "mackey_glass", "sine") else args.steps,
                       seed=args.seed, batch_size=256 if args.task in ("adding", "copy") else None)
     test = make_task(args.task, args.steps, seed=args.seed + 1)
@@ -132,6 +155,39 @@ def _compare(args) -> int:
     print(f"hardware: device={hw.device or 'ideal'} mode={hw.read_mode} dac={hw.dac_bits} adc={hw.adc_bits} "
           f"adc_noise={hw.adc_noise} nonidealities={[type(n).__name__ for n in hw.nonidealities]} state={hw.state_bits} activation={hw.activation} seed={hw.seed}")
     print(f"training ({metric}, digital): {net.train_metric:.4g}")
+    print(result.table())
+    print(f"report: {paths['json'].parent}  ({', '.join(p.name for p in paths.values())}, hardware.toml)  [{elapsed:.1f} s]")
+    return 0
+
+
+def _compare_bptt(args, t0) -> int:
+    """The main job with BPTT: plain and hardware-aware training, three rows."""
+    from neurosim.study import compare
+    from neurosim.study.pipeline import make_cell, make_task, train_bptt
+
+    series = args.task in ("narma10", "mackey_glass", "sine")
+    # training: 32 sequences (100 steps for the series tasks; the test length otherwise)
+    train = make_task(args.task, 100 if series else args.steps, seed=args.seed, batch_size=32)
+    test = make_task(args.task, args.steps, seed=args.seed + 1)
+    cell = make_cell(args.cell, train.n_inputs, args.hidden, output_size=train.n_outputs, seed=args.seed)
+    if args.weights is not None:
+        cell.load(args.weights)
+    input_range = float(max(np.max(np.abs(train.inputs)), np.max(np.abs(test.inputs)), 1e-12))
+    hw = _hardware(args, input_range)
+    pair = train_bptt(cell, train, hw, epochs=args.epochs, hwa_epochs=args.hwa_epochs, seed=args.seed)
+    result = compare(pair.plain.cell, hw, test.inputs, test.targets, readout=pair.plain_readout, mask=test.mask,
+                     kind=test.kind, hwa_cell=pair.hwa.cell, hwa_readout=pair.hwa_readout)
+    paths = result.save_report(args.out)
+    hw.to_toml(Path(args.out) / "hardware.toml")
+    elapsed = time.perf_counter() - t0
+    metric = "NRMSE" if test.kind == "regression" else "accuracy"
+    print(f"neurosim compare: {args.cell} (hidden {args.hidden}) trained by BPTT on {args.task} "
+          f"({args.epochs} epochs, the last {args.hwa_epochs} hardware-aware: {pair.seconds:.1f} s), "
+          f"{test.n_steps} test steps x {test.batch_size}")
+    print(f"hardware: device={hw.device or 'ideal'} mode={hw.read_mode} dac={hw.dac_bits} adc={hw.adc_bits} "
+          f"adc_noise={hw.adc_noise} nonidealities={[type(n).__name__ for n in hw.nonidealities]} state={hw.state_bits} activation={hw.activation} seed={hw.seed}")
+    print(f"training ({metric}, digital): {pair.train_metric:.4g}")
+    print(result.training_table())
     print(result.table())
     print(f"report: {paths['json'].parent}  ({', '.join(p.name for p in paths.values())}, hardware.toml)  [{elapsed:.1f} s]")
     return 0

@@ -45,6 +45,9 @@ _BAD = {
     "--tile": ["0", "-8", "1.5"],
     "--seed": ["-1", "x", "1.5"],
     "--cell": ["transformer", ""],
+    "--method": ["sgd"],
+    "--epochs": ["0", "-1", "x"],
+    "--hwa-epochs": ["-1", "x"],
     "--task": ["imagenet"],
     "--read-mode": ["quantum"],
     "--activation": ["softmax"],
@@ -85,7 +88,7 @@ def test_cli_arguments_fuzz(files, tmp_path):
     rng.shuffle(cases)
     for opt, val in cases:
         val = val.format(**files)
-        argv = ["compare", "--hidden", "4", "--steps", "40", "--out", str(tmp_path / "r"), opt, val]
+        argv = ["compare", "--hidden", "4", "--steps", "40", "--epochs", "2", "--hwa-epochs", "1", "--out", str(tmp_path / "r"), opt, val]
         with within(20.0):
             code, err = _run_cli(argv)
         assert code == 2, (opt, val, code, err[-400:])

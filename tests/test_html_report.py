@@ -36,6 +36,17 @@ def test_comparison_report_renders_tables_and_figures(chromium_path, tmp_path):
     assert "weight_hh_l0[f]" in dom  # the per-gate table
 
 
+def test_comparison_report_shows_the_hardware_aware_rows(chromium_path, tmp_path):
+    cell = LSTM(3, 8, dtype=np.float64, seed=0)
+    hwa = LSTM(3, 8, dtype=np.float64, seed=1)
+    x = np.random.default_rng(0).uniform(-1, 1, (30, 2, 3))
+    res = compare(cell, HardwareConfig(read_mode="device", dac_bits=6, adc_bits=6), x, targets=cell(x)[0],
+                  hwa_cell=hwa)
+    dom = _render(chromium_path, res.save_report(tmp_path / "report")["html"], tmp_path)
+    assert dom.count("<table>") == 4 and "Hardware-aware training" in dom and "recovers" in dom
+    assert "<td>hardware-aware</td><td>analog</td>" in dom
+
+
 def test_study_report_renders(chromium_path, tmp_path):
     text = ('[study]\nname = "html"\n[network]\nhidden = 8\n[task]\nsteps = 60\ntrain_steps = 200\n'
             '[sweep]\nadc_bits = [4, 8]\nread_disturb = [false, true]\n')

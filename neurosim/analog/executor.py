@@ -163,6 +163,53 @@ class AnalogOps:
         self._checked[name] = param
         return self.crossbars[name]
 
+    def adopt(self, cell) -> list:
+        r"""Read the weights back from the crossbars into ``cell``'s parameters, without reprogramming.
+
+        For every crossbar holding a weight matrix, :math:`W \leftarrow W_{read}` (the crossbar's
+        :attr:`~neurosim.crossbar.Crossbar.weights`, :math:`(G^+ - G^-)/s`), written in place into
+        ``cell.params[name]``; the crossbar is then taken to hold exactly that parameter, so the next
+        call reads the devices as they are. This is how on-chip learning sees an array changed in
+        place (:meth:`~neurosim.crossbar.Crossbar.apply_pulses`, read disturb).
+
+        Parameters
+        ----------
+        cell : RecurrentBase
+            The analog cell whose ``ops`` this is.
+
+        Returns
+        -------
+        list of str
+            The weights read back.
+
+        Raises
+        ------
+        ParameterError
+            A crossbar that holds no weight matrix of ``cell`` (IndRNN's diagonal, a second-order tensor).
+
+        Examples
+        --------
+        >>> from neurosim.cells import RNN
+        >>> from neurosim.crossbar import CrossbarConfig
+        >>> a = to_analog(RNN(2, 2, dtype=np.float64, seed=0), HardwareConfig(crossbar_options={"levels": 5}))
+        >>> _ = a(np.ones((1, 1, 2)))                       # builds and programs the crossbars
+        >>> a.ops.adopt(a)
+        ['weight_ih_l0', 'weight_hh_l0']
+        >>> bool(np.array_equal(a.params["weight_hh_l0"], a.ops.crossbars["weight_hh_l0"].weights))
+        True
+        """
+        names = []
+        for name, xb in self.crossbars.items():
+            param = cell.params.get(name)
+            if param is None or param.ndim != 2 or param.shape != (xb.n_out, xb.n_in):
+                raise ParameterError(f"AnalogOps.adopt: crossbar {name!r} must hold a weight matrix of the cell "
+                                     f"(shape ({xb.n_out}, {xb.n_in})), got {None if param is None else param.shape}")
+            param[...] = xb.weights
+            self._held[name] = np.array(param, copy=True)
+            self._checked.pop(name, None)
+            names.append(name)
+        return names
+
     def _stored(self, x: np.ndarray) -> np.ndarray:
         hw = self.hardware
         return quantize_state(x, hw.state_bits, hw.state_range)

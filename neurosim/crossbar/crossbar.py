@@ -203,6 +203,87 @@ class Crossbar:
         self._count_programming()
         return self
 
+    def apply_pulses(self, pulses, rng: np.random.Generator | None = None) -> dict:
+        r"""Apply programming pulses to the devices of every weight, through the device's own pulse response.
+
+        ``pulses[o, i] = n`` (signed integer) gives weight :math:`(o, i)` :math:`|n|` pulse pairs: with
+        the differential mapping, :math:`|n|` pulses of polarity :math:`\mathrm{sign}\, n` on
+        :math:`G^+` and of polarity :math:`-\mathrm{sign}\, n` on :math:`G^-`, open loop (no verify),
+        one pulse per round, all devices of a tile in parallel. The device model's ``apply_pulses``
+        acts (soft bounds, up/down asymmetry, finite levels), with the crossbar's cycle-to-cycle noise;
+        stuck devices stay stuck. The conductances as stored (levels) follow; drift keeps the sample of
+        the last programming. Afterwards :attr:`version` increases, so compiled reads are rebuilt and an
+        :class:`~neurosim.analog.AnalogOps` holding this crossbar sees the change
+        (:meth:`~neurosim.analog.AnalogOps.adopt`).
+
+        Cost (added to :meth:`cost`): a pulse of amplitude :math:`V_p` (``v_set`` / ``v_reset`` of the
+        ``Programming``) on a device of conductance :math:`G` (before the pulse) costs
+
+        .. math:: E = V_p^2\, G\, t_p, \qquad t = n_{max}\, \mathrm{rows}\, t_p
+
+        rows one after the other, tiles in parallel.
+
+        Parameters
+        ----------
+        pulses : array_like of int, shape (out, in)
+            Signed pulse counts per weight.
+        rng : numpy.random.Generator, optional
+            Cycle-to-cycle noise stream; default the crossbar's own (``derive(seed, "pulses")``).
+
+        Returns
+        -------
+        dict
+            ``pulses`` (device pulses, int), ``energy`` (J), ``time`` (s) of this call.
+
+        Raises
+        ------
+        ParameterError
+            Another mapping than differential, a device without a pulse response, a wrong shape or
+            non-integer counts.
+
+        Examples
+        --------
+        >>> from neurosim.devices import SoftBoundsDevice
+        >>> dev = SoftBoundsDevice(G_min=1e-6, G_max=1e-5, alpha_up=0.1, alpha_down=0.1, initial_state=5.5e-6)
+        >>> xb = Crossbar(np.zeros((1, 2)), CrossbarConfig(device=dev, w_max=1.0))
+        >>> r = xb.apply_pulses(np.array([[2, -1]]))
+        >>> r["pulses"], xb.version, bool(xb.weights[0, 0] > 0 > xb.weights[0, 1])
+        (6, 1, True)
+        """
+        if self.map.mapping != "differential":
+            raise ParameterError(f"Crossbar.apply_pulses: the mapping must be 'differential', got {self.map.mapping!r}")
+        if not hasattr(self.device.model, "apply_pulses"):
+            raise ParameterError("Crossbar.apply_pulses: the device must have a pulse response (apply_pulses, e.g. "
+                                 f"SoftBoundsDevice), got {type(self.device.model).__name__}")
+        n_all = np.asarray(pulses)
+        if n_all.shape != (self.n_out, self.n_in) or n_all.dtype.kind not in "iu":
+            raise ParameterError(f"Crossbar.apply_pulses: pulses must be an integer array of shape "
+                                 f"({self.n_out}, {self.n_in}), got {n_all.dtype} {n_all.shape}")
+        if rng is None:
+            rng = getattr(self, "_pulse_rng", None)
+            if rng is None:
+                rng = self._pulse_rng = np.random.default_rng(derive(self.seed_sequence, "pulses"))
+        prog = self.config.programming
+        count, energy, time = 0, 0.0, 0.0
+        for tile in self.tiles:
+            block = n_all[tile.o0:tile.o1, tile.r0:tile.r1].T.astype(np.int64)  # (in, out), as stored
+            n = np.repeat(np.abs(block), 2, axis=1)  # columns [o+, o-]
+            pol = np.empty_like(n)
+            pol[:, 0::2], pol[:, 1::2] = np.sign(block), -np.sign(block)
+            e, rounds = tile.apply_pulses(n, pol, rng)
+            energy += e
+            count += int(np.sum(n * (pol != 0)))
+            time = max(time, rounds * tile.rows * prog.t_pulse)
+        # the array changed: compiled reads and caches are stale (as after program)
+        self.version += 1
+        self._plans.clear()
+        self._comp.clear()
+        self._ranges.clear()
+        self._cost.program_pulses += count
+        self._cost.e_program += energy
+        self._cost.t_program += time
+        return {"pulses": count, "energy": energy, "time": time}
+
     # ------------------------------------------------------------------ construction helpers
     def _check_tile_size(self) -> None:
         limit = self.device.max_array

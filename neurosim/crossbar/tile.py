@@ -139,6 +139,39 @@ class Tile:
         self.G = self.phys.conductance(state)
         self._maps.clear()
 
+    def apply_pulses(self, n: np.ndarray, polarity: np.ndarray, rng: np.random.Generator) -> tuple[float, int]:
+        r"""Apply ``n`` programming pulses of sign ``polarity`` to every device (both ``(rows, cols)``),
+        one pulse per round, vectorised over the devices, through the device model's ``apply_pulses``
+        (with the crossbar's cycle-to-cycle noise); stuck devices stay stuck.
+
+        Returns
+        -------
+        energy : float
+            :math:`\sum V_p^2\, G\, t_p` (J), ``G`` before each pulse.
+        rounds : int
+            The largest pulse count (rounds spent).
+        """
+        prog, model = self.cfg.programming, self.phys.model
+        c2c = self.nonideal.program_noise()
+        kw = {"rng": rng, "noise": c2c} if c2c is not None else {"rng": rng}
+        fmap = self.fault_map
+        stuck = fmap.stuck_on.any() or fmap.stuck_off.any()
+        state, energy = self.state, 0.0
+        rounds = int(n.max()) if n.size else 0
+        v_p = np.where(polarity > 0, prog.v_set, prog.v_reset)
+        for k in range(rounds):  # one pulse per round, vectorised over the devices (as write-verify does)
+            active = (n > k) & (polarity != 0)
+            G = self.phys.conductance(state)
+            energy += float(np.sum(np.where(active, v_p**2 * G, 0.0)) * prog.t_pulse)
+            state = np.asarray(model.apply_pulses(state, active.astype(np.int64), np.where(active, polarity, 0), **kw),
+                               dtype=float)
+            if stuck:
+                state = fmap.force(state, model)
+        if rounds:
+            self.set_state(state)
+            self.G_prog = self.nonideal.levels(self.G)
+        return energy, rounds
+
     # ------------------------------------------------------------------ what a read sees
     def conductance_at(self, t) -> np.ndarray:
         """Conductances (S) as read ``t`` s after programming (levels, drift); stored ones if ``t`` is None."""

@@ -131,12 +131,19 @@ class Comparison:
         Energy (J), latency (s) and area (m^2) totals of the analog run, and per crossbar.
     traces : dict
         ``digital``, ``analog`` (and ``target``) outputs of batch entry 0, up to 4 features, (time, k);
-        ``scored``, the mask of batch entry 0 when a mask was given.
+        ``scored``, the mask of batch entry 0 when a mask was given; ``analog_hwa``, the analog output
+        of the hardware-aware-trained network (with ``hwa_cell``).
     deployment : dict or None
         With ``times``: the errors over deployment time (see :func:`compare`): ``times`` (s),
         ``seeds``, ``settings`` (compensation kinds, ``"none"`` for None), ``output_rmse`` and
         ``task_error`` (``setting -> ndarray (times, seeds)``; ``task_error`` None without targets),
         ``task_metric`` (``"nrmse"`` or ``"classification_error"``).
+    training : dict or None
+        With ``hwa_cell``: the three rows of the main job, ``rows`` (list of ``{"weights",
+        "execution", <metric>}``: digital, analog with the plainly trained weights, analog with the
+        hardware-aware-trained weights; plus the digital run of the hardware-aware weights),
+        ``metric``, ``gap`` (task error of the plain analog run minus the digital one) and
+        ``recovered`` (the fraction of that gap the hardware-aware weights win back, see :func:`compare`).
     """
 
     cell: str
@@ -152,6 +159,7 @@ class Comparison:
     cost: dict
     traces: dict
     deployment: dict | None = None
+    training: dict | None = None
 
     def summary(self) -> dict:
         """Scalar figures: final and mean errors, metric, energy and latency."""
@@ -170,7 +178,35 @@ class Comparison:
         if self.metric is not None:
             out[f"{self.metric['name']}_digital"] = self.metric["digital"]
             out[f"{self.metric['name']}_analog"] = self.metric["analog"]
+        if self.training is not None:
+            name = self.training["metric"]
+            out[f"{name}_analog_hwa"] = self.training["rows"][2][name]
+            out[f"{name}_digital_hwa"] = self.training["rows"][3][name]
+            out["hwa_recovered"] = self.training["recovered"]
         return out
+
+    def training_table(self) -> str:
+        """The main job's rows (digital; analog with plain weights; analog with hardware-aware weights)
+        as aligned text, with the gap and the fraction hardware-aware training recovers ('' without).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from neurosim.cells import RNN
+        >>> rnn = RNN(1, 3, dtype=np.float64, seed=0)
+        >>> x = np.linspace(-1, 1, 12).reshape(6, 2, 1)
+        >>> r = compare(rnn, None, x, rnn(x)[0] + 0.1, hwa_cell=rnn)
+        >>> print(r.training_table().splitlines()[0])
+        weights         execution  nrmse
+        """
+        if self.training is None:
+            return ""
+        t, name = self.training, self.training["metric"]
+        lines = [f"{'weights':<15} {'execution':<10} {name}"]
+        lines += [f"{r['weights']:<15} {r['execution']:<10} {r[name]:.4g}" for r in t["rows"][:3]]
+        rec = "-" if t["recovered"] is None else f"{100 * t['recovered']:.0f} %"
+        lines.append(f"analog gap {t['gap']:.4g}; hardware-aware training recovers {rec} of it")
+        return "\n".join(lines)
 
     def table(self) -> str:
         """The summary as an aligned two-column text table; energies, times and areas in engineering
@@ -264,6 +300,8 @@ def compare(
     times=None,
     seeds=None,
     compensations=(None, "global"),
+    hwa_cell: RecurrentBase | None = None,
+    hwa_readout=None,
 ) -> Comparison:
     r"""Run ``cell`` digitally and on ``hardware``, and compare step by step.
 
@@ -313,6 +351,18 @@ def compare(
         Device seeds (root seeds of the hardware) for the deployment runs; default ``(hardware.seed,)``.
     compensations : sequence of {None, "global", "per_column"}
         Drift compensation settings of the deployment runs (one curve each).
+    hwa_cell : RecurrentBase, optional
+        The same network trained hardware-aware (:func:`neurosim.train.hardware_aware_fit`); it runs
+        on ``hardware`` (same seed) and digitally, with ``hwa_readout``, and the result's ``training``
+        holds the rows digital / analog (plain weights) / analog (hardware-aware weights). With task
+        errors :math:`e` (NRMSE, or 1 - accuracy),
+
+        .. math:: \mathrm{gap} = e_{analog} - e_{digital}, \qquad
+                  \mathrm{recovered} = \frac{e_{analog} - e_{analog,hwa}}{e_{analog} - e_{digital}}
+
+        (``recovered`` None when the gap is 0). Needs ``targets``.
+    hwa_readout : object with ``predict``, optional
+        The readout of ``hwa_cell`` (as ``readout``).
 
     Returns
     -------
@@ -383,6 +433,13 @@ def compare(
         m = np.asarray(mask, dtype=bool)
         traces["scored"] = m[:, 0] if m.ndim == 2 and m.shape[0] == out_d.shape[0] else np.ones(out_d.shape[0], bool)
 
+    training = None
+    if hwa_cell is not None:
+        if metric is None:
+            raise ParameterError("compare: hwa_cell needs targets (the rows compare task errors), got targets=None")
+        training, traces["analog_hwa"] = _training_rows(digital, hardware, inputs, hx, hwa_cell, hwa_readout, tg, mask,
+                                                         metric, batched)
+
     deployment = None
     if times is not None:
         deployment = _deployment(digital, hardware, inputs, hx, readout, targets, mask, p["kind"], out_d,
@@ -390,6 +447,7 @@ def compare(
 
     return Comparison(
         deployment=deployment,
+        training=training,
         cell=repr(digital),
         hardware=hardware.to_dict(),
         step_hidden_rmse=hid_rmse,
@@ -403,6 +461,30 @@ def compare(
         cost=analog.ops.cost(),
         traces=traces,
     )
+
+
+def _training_rows(digital, hardware, inputs, hx, hwa_cell, hwa_readout, tg, mask, metric, batched):
+    """The main job's rows: the hardware-aware-trained network run digitally and on ``hardware``."""
+    if not isinstance(hwa_cell, RecurrentBase):
+        raise ParameterError(f"compare: hwa_cell must be a neurosim.cells cell, got {type(hwa_cell).__name__}")
+    name = metric["name"]
+    fn = nrmse if name == "nrmse" else accuracy
+    values, trace = {}, None
+    for execution, cell in (("digital", to_digital(hwa_cell)), ("analog", to_analog(to_digital(hwa_cell), hardware))):
+        out, hid = (_time_major(digital, a, batched) for a in _split(cell(inputs, hx)))
+        pred = hwa_readout.predict(hid) if hwa_readout is not None else out
+        values[execution] = fn(pred, tg, mask)
+        trace = pred[:, 0, :4]
+    err = (lambda v: v) if name == "nrmse" else (lambda v: 1.0 - v)  # noqa: E731 - task error
+    gap = err(metric["analog"]) - err(metric["digital"])
+    won = err(metric["analog"]) - err(values["analog"])
+    rows = [
+        {"weights": "plain", "execution": "digital", name: metric["digital"]},
+        {"weights": "plain", "execution": "analog", name: metric["analog"]},
+        {"weights": "hardware-aware", "execution": "analog", name: values["analog"]},
+        {"weights": "hardware-aware", "execution": "digital", name: values["digital"]},
+    ]
+    return {"metric": name, "rows": rows, "gap": gap, "recovered": (won / gap) if gap != 0 else None}, trace
 
 
 def _deployment_args(hardware, times, seeds, compensations):

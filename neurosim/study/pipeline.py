@@ -19,7 +19,7 @@ from neurosim.params import Param, check_params
 from neurosim.reservoir import scale_spectral_radius
 from neurosim.tasks import TASKS, RidgeReadout, SequenceTask, fit_ridge
 
-__all__ = ["CELL_KINDS", "make_cell", "make_task", "TrainedNetwork", "train_network"]
+__all__ = ["CELL_KINDS", "make_cell", "make_task", "TrainedNetwork", "train_network", "TrainedPair", "train_bptt"]
 
 CELL_KINDS = ("rnn", "lstm", "gru", "elman", "jordan", "indrnn", "second_order")
 
@@ -180,3 +180,103 @@ def train_network(cell: RecurrentBase, task: SequenceTask, alpha: float = 1e-6) 
         cell.load_state_dict({**cell.state_dict(), "weight_hy_l0": readout.weight, "bias_y_l0": readout.bias})
         return TrainedNetwork(cell, None, metric)
     return TrainedNetwork(cell, readout, metric)
+
+
+@dataclasses.dataclass
+class TrainedPair:
+    """The main job's two trained networks (same architecture, same start, same epoch budget).
+
+    Attributes
+    ----------
+    plain, hwa : SequenceModel
+        Trained digitally, and with the last ``hwa_epochs`` hardware-aware.
+    plain_readout, hwa_readout : RidgeReadout or None
+        Their linear heads as readouts of the hidden states (None when the cell has its own output layer).
+    train_metric : float
+        Digital NRMSE (regression) or accuracy (classification) of ``plain`` on the training sequences.
+    seconds : float
+        Training wall time (s).
+    """
+
+    plain: object
+    hwa: object
+    plain_readout: RidgeReadout | None
+    hwa_readout: RidgeReadout | None
+    train_metric: float
+    seconds: float
+
+
+def train_bptt(cell: RecurrentBase, task: SequenceTask, hardware, *, epochs: int = 60, hwa_epochs: int = 15,
+               batch_size: int = 8, lr: float = 1e-2, hwa_lr: float = 3e-3, seed: int = 0) -> TrainedPair:
+    r"""Train ``cell`` (with a linear head) by BPTT, then branch: plainly and hardware-aware.
+
+    Both networks get ``epochs`` epochs of Adam on the task from the same initialisation: the first
+    ``epochs - hwa_epochs`` digital and shared; then ``plain`` continues digitally (learning rate
+    ``hwa_lr``) and ``hwa`` continues with :func:`~neurosim.train.hardware_aware_fit` on ``hardware``
+    (a fresh simulated array per batch, straight-through gradients):
+
+    .. math:: \theta_{plain} = \mathrm{fit}_{dig}^{k}(\theta_0), \qquad
+              \theta_{hwa} = \mathrm{fit}_{hw}^{k}(\theta_0), \qquad
+              \theta_0 = \mathrm{fit}_{dig}^{E - k}(\theta_{init})
+
+    Parameters
+    ----------
+    cell : RecurrentBase
+        Time-major cell (float64); Elman and Jordan use their own output layer (their ``output_size``
+        must be the task's), every other cell gets a linear head.
+    task : SequenceTask
+        Training sequences (MSE on the scored steps, or cross-entropy for classification).
+    hardware : HardwareConfig
+        The hardware of the hardware-aware branch.
+    epochs, hwa_epochs : int
+        Total epochs, and the epochs of the branch (``0 <= hwa_epochs <= epochs``).
+    batch_size : int
+    lr, hwa_lr : float
+        Adam learning rates of the shared part and of the branches.
+    seed : int
+        Readout initialisation, batch order, the hardware-aware device seeds.
+
+    Returns
+    -------
+    TrainedPair
+
+    Examples
+    --------
+    >>> from neurosim.analog import HardwareConfig
+    >>> task = make_task("sine", 30, seed=0, batch_size=4)
+    >>> pair = train_bptt(make_cell("lstm", 1, 4, seed=0), task, HardwareConfig(adc_bits=6), epochs=3, hwa_epochs=1)
+    >>> pair.plain.cell is not pair.hwa.cell
+    True
+    """
+    import time
+
+    from neurosim.analog import to_digital
+    from neurosim.tasks import accuracy, nrmse
+    from neurosim.train import Adam, SequenceModel, fit, hardware_aware_fit
+
+    p = check_params("train_bptt", {"epochs": Param("int", low=1), "hwa_epochs": Param("int", low=0),
+                                    "batch_size": Param("int", low=1), "lr": Param("real", low=0, low_open=True),
+                                    "hwa_lr": Param("real", low=0, low_open=True), "seed": Param("int", low=0)},
+                     dict(epochs=epochs, hwa_epochs=hwa_epochs, batch_size=batch_size, lr=lr, hwa_lr=hwa_lr, seed=seed))
+    if p["hwa_epochs"] > p["epochs"]:
+        raise ParameterError(f"train_bptt: hwa_epochs must be in [0, epochs={epochs}], got {hwa_epochs}")
+    t0 = time.perf_counter()
+    own = isinstance(cell, (Elman, Jordan))
+    loss = "cross_entropy" if task.kind == "classification" else "mse"
+    model = SequenceModel(to_digital(cell), None if own else task.n_outputs, seed=seed)
+    shared = p["epochs"] - p["hwa_epochs"]
+    kw = dict(loss=loss, batch_size=p["batch_size"], seed=seed, progress=False)
+    if shared:
+        fit(model, task, optimizer=Adam(model.params, lr=p["lr"]), epochs=shared, **kw)
+    hwa = model.with_cell(to_digital(model.cell))
+    if p["hwa_epochs"]:
+        fit(model, task, optimizer=Adam(model.params, lr=p["hwa_lr"]), epochs=p["hwa_epochs"], **kw)
+        hardware_aware_fit(hwa, task, hardware, optimizer=Adam(hwa.params, lr=p["hwa_lr"]), epochs=p["hwa_epochs"],
+                           **kw)
+    pred = model.predict(task.inputs)
+    metric = nrmse(pred, task.targets, task.mask) if task.kind == "regression" else accuracy(pred, task.targets, task.mask)
+
+    def head(m):
+        return None if own else RidgeReadout(m.head["head.weight"].copy(), m.head["head.bias"].copy(), 0.0)
+
+    return TrainedPair(model, hwa, head(model), head(hwa), float(metric), time.perf_counter() - t0)

@@ -38,7 +38,8 @@ def save_report(comparison, directory) -> dict:
     """Write ``comparison.json`` and three PNG figures into ``directory`` (created if missing).
 
     Figures: ``error_vs_step.png`` (hidden and output RMSE and max per step, and per layer),
-    ``traces.png`` (analog vs digital output of batch entry 0, with the target),
+    ``traces.png`` (analog vs digital output of batch entry 0, with the target, and the analog output
+    of the hardware-aware-trained network when there is one),
     ``error_per_gate.png`` (relative crossbar read error per weight and gate block).
     The JSON holds every number of the comparison (no timings or dates), so the same seed gives
     byte-identical JSON.
@@ -124,7 +125,9 @@ def save_report(comparison, directory) -> dict:
         if "target" in tr:
             a.plot(steps, tr["target"][:, j], color="0.7", lw=3, label="target")
         a.plot(steps, tr["digital"][:, j], label="digital")
-        a.plot(steps, tr["analog"][:, j], "--", label="analog")
+        a.plot(steps, tr["analog"][:, j], "--", label="analog" if "analog_hwa" not in tr else "analog, plain training")
+        if "analog_hwa" in tr:
+            a.plot(steps, tr["analog_hwa"][:, j], ":", label="analog, hardware-aware training")
         a.set(ylabel=f"output {j}")
         if scored.any() and not scored.all():
             # unscored steps (washout) are shaded and left out of the axis range: start-up
@@ -165,8 +168,16 @@ def save_report(comparison, directory) -> dict:
              for name, gs in comparison.read_error.items() for gate, e in gs.items()]
     div = [[k, "-" if v is None else v] for k, v in comparison.divergence.items()]
     hw = "\n".join(f"{k} = {v!r}" for k, v in comparison.hardware.items())
-    sections = [
-        ("Summary", table_html(summary, ["quantity", "value"])),
+    sections = [("Summary", table_html(summary, ["quantity", "value"]))]
+    if comparison.training is not None:
+        t = comparison.training
+        name = t["metric"]
+        rows = [[r["weights"], r["execution"], float(r[name])] for r in t["rows"]]
+        rec = "-" if t["recovered"] is None else f"{100 * t['recovered']:.0f} %"
+        sections.append(("Hardware-aware training", table_html(rows, ["weights", "execution", name])
+                         + f"<p>Analog gap (plain weights): {t['gap']:.4g}; hardware-aware training recovers "
+                           f"{html.escape(rec)} of it.</p>"))
+    sections += [
         ("Error vs time step", png_tag(paths["error_vs_step"], "error vs time step")),
         ("Outputs, digital and analog", png_tag(paths["traces"], "output traces")),
         ("Crossbar read error per weight and gate", table_html(gates, ["weight", "RMSE", "relative RMSE"])

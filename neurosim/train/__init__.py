@@ -9,8 +9,9 @@ from neurosim.train.optim import SGD, Adam, RMSprop, clip_grad_norm
 from neurosim.train.ctc import ctc_beam_search, ctc_greedy_decode, ctc_loss
 from neurosim.train.globalopt import (SearchResult, flat_params, genetic_algorithm, particle_swarm, population_mse,
                                       set_flat, simulated_annealing)
-from neurosim.train.hwa import HardwareAwareOps, hardware_aware_fit
-from neurosim.train.insitu import InSituResult, insitu_fit, pulse_update
+from neurosim.train.hwa import STANDARD_HWA_PRESET, HardwareAwareOps, hardware_aware_fit
+from neurosim.train.insitu import (AsymmetryCurve, InSituResult, asymmetry_curve, insitu_fit, plot_asymmetry_curve,
+                                   pulse_update)
 from neurosim.train.rtrl import RTRL, rtrl
 from neurosim.train.tape import Tape
 
@@ -18,4 +19,5 @@ __all__ = ["Tape", "Trace", "forward", "backward", "bptt", "truncated_bptt", "Se
            "History", "mse_loss", "cross_entropy_loss", "TrainingError", "SGD", "RMSprop", "Adam", "clip_grad_norm",
            "ctc_loss", "ctc_greedy_decode", "ctc_beam_search", "RTRL", "rtrl", "genetic_algorithm",
            "simulated_annealing", "particle_swarm", "population_mse", "flat_params", "set_flat", "SearchResult",
-           "HardwareAwareOps", "hardware_aware_fit", "InSituResult", "insitu_fit", "pulse_update"]
+           "HardwareAwareOps", "hardware_aware_fit", "STANDARD_HWA_PRESET", "InSituResult", "insitu_fit", "pulse_update",
+           "AsymmetryCurve", "asymmetry_curve", "plot_asymmetry_curve"]

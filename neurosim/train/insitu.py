@@ -56,7 +56,7 @@ from neurosim.seeding import check_seed, rng as seeded_rng
 from neurosim.train.losses import TrainingError, mse_loss
 from neurosim.train.model import SequenceModel
 
-__all__ = ["InSituResult", "insitu_fit", "pulse_update"]
+__all__ = ["InSituResult", "insitu_fit", "pulse_update", "AsymmetryCurve", "asymmetry_curve", "plot_asymmetry_curve"]
 
 
 @dataclasses.dataclass
@@ -105,6 +105,9 @@ def _dw_min(xb) -> float:
 def pulse_update(xb, dW: np.ndarray, rng: np.random.Generator, max_pulses: int = 16) -> dict:
     """Apply the weight change ``dW`` (out, in) to the crossbar ``xb`` as programming pulses.
 
+    The learning rule's part: pulse counts by stochastic rounding; the devices' part is
+    :meth:`~neurosim.crossbar.Crossbar.apply_pulses`.
+
     Parameters
     ----------
     xb : Crossbar
@@ -131,52 +134,9 @@ def pulse_update(xb, dW: np.ndarray, rng: np.random.Generator, max_pulses: int =
     if not hasattr(xb.device.model, "apply_pulses") or not hasattr(xb.device.model, "alpha_up"):
         raise ParameterError("insitu: the device must have a pulse response (apply_pulses, alpha_up, alpha_down, "
                              f"e.g. SoftBoundsDevice), got {type(xb.device.model).__name__}")
-    prog = xb.config.programming
-    c2c = xb.nonideal.program_noise()
     dW = np.asarray(dW, dtype=np.float64)
-    n_all = np.minimum(np.floor(np.abs(dW) / _dw_min(xb) + rng.random(dW.shape)), max_pulses).astype(np.int64)
-    s_all = np.sign(dW).astype(np.int64)
-    pulses, energy, time = 0, 0.0, 0.0
-    for tile in xb.tiles:
-        n_t = n_all[tile.o0:tile.o1, tile.r0:tile.r1].T  # (in, out), as stored
-        s_t = s_all[tile.o0:tile.o1, tile.r0:tile.r1].T
-        n = np.repeat(n_t, 2, axis=1)  # columns [o+, o-]
-        pol = np.empty_like(n)
-        pol[:, 0::2], pol[:, 1::2] = s_t, -s_t
-        state, model = tile.state, tile.phys.model
-        n_max = int(n.max()) if n.size else 0
-        stuck = tile.fault_map.stuck_on.any() or tile.fault_map.stuck_off.any()
-        for k in range(n_max):  # one pulse per round, vectorised over the devices (as write-verify does)
-            active = (n > k) & (pol != 0)
-            G = tile.phys.conductance(state)
-            v_p = np.where(pol > 0, prog.v_set, prog.v_reset)
-            energy += float(np.sum(np.where(active, v_p**2 * G, 0.0)) * prog.t_pulse)
-            kw = {"rng": rng, "noise": c2c} if c2c is not None else {"rng": rng}
-            state = np.asarray(model.apply_pulses(state, active.astype(np.int64), np.where(active, pol, 0), **kw),
-                               dtype=float)
-            if stuck:
-                state = tile.fault_map.force(state, model)
-        pulses += int(np.sum(n * (pol != 0)))
-        time = max(time, n_max * tile.rows * prog.t_pulse)
-        tile.set_state(state)
-        tile.G_prog = tile.nonideal.levels(tile.G)
-    # the array changed: compiled reads and range caches of the crossbar are stale (as after Crossbar.program)
-    xb.version += 1
-    xb._plans.clear()
-    xb._comp.clear()
-    xb._ranges.clear()
-    cost = xb.cost()
-    cost.program_pulses += pulses
-    cost.e_program += energy
-    cost.t_program += time
-    return {"pulses": pulses, "energy": energy, "time": time}
-
-
-def _adopt(ops, name, param, W):
-    """Set the live parameter to the read-back weights without reprogramming the crossbar."""
-    param[...] = W
-    ops._held[name] = np.array(param, copy=True)
-    ops._checked.pop(name, None)
+    n = np.minimum(np.floor(np.abs(dW) / _dw_min(xb) + rng.random(dW.shape)), max_pulses).astype(np.int64)
+    return xb.apply_pulses(n * np.sign(dW).astype(np.int64), rng=rng)
 
 
 def insitu_fit(cell, x, y, hardware: HardwareConfig, *, output_size=None, iterations: int = 100, lr: float = 0.05,
@@ -249,8 +209,7 @@ def insitu_fit(cell, x, y, hardware: HardwareConfig, *, output_size=None, iterat
     losses, per_update = [], []
     energy = time = 0.0
     for it in range(iterations + 1):
-        for k in analog:  # 1. read back
-            _adopt(ops, k, params[k], ops.crossbars[k].weights.astype(params[k].dtype))
+        ops.adopt(acell)  # 1. read back
         pred, tr = model.forward(x)  # 2. analog forward through the tape
         value, d_pred = mse_loss(pred, y)
         if not np.isfinite(value):
@@ -274,3 +233,154 @@ def insitu_fit(cell, x, y, hardware: HardwareConfig, *, output_size=None, iterat
         time += t_it
     pulses = int(sum(per_update))
     return InSituResult(model, np.array(losses), pulses, energy, time, np.array(per_update, dtype=np.int64))
+
+
+@dataclasses.dataclass
+class AsymmetryCurve:
+    """Final in-situ training loss against the devices' up/down asymmetry (:func:`asymmetry_curve`).
+
+    Attributes
+    ----------
+    ratios : ndarray (k,)
+        :math:`\\alpha_- / \\alpha_+`.
+    seeds : list of int
+    final_loss : ndarray (k, seeds)
+        Mean training loss over the last ``tail`` iterations of each run.
+    initial_loss : ndarray (k, seeds)
+    pulses, energy : ndarray (k, seeds)
+        Pulses and programming energy (J) of each run.
+    """
+
+    ratios: np.ndarray
+    seeds: list
+    final_loss: np.ndarray
+    initial_loss: np.ndarray
+    pulses: np.ndarray
+    energy: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean final loss over the seeds, per ratio."""
+        return self.final_loss.mean(axis=1)
+
+    @property
+    def sem(self) -> np.ndarray:
+        """Standard error of that mean (sample sd / sqrt(seeds); 0 for one seed)."""
+        n = self.final_loss.shape[1]
+        return self.final_loss.std(axis=1, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(len(self.ratios))
+
+
+def asymmetry_curve(cell, x, y, device, ratios=(1.0, 2.0, 4.0, 8.0), seeds=(0, 1, 2), *, iterations: int = 150,
+                    lr: float = 0.5, tail: int = 20, hardware: HardwareConfig | None = None, **fit_kwargs) -> AsymmetryCurve:
+    r"""How in-situ training degrades as the devices' up/down asymmetry grows: the curve.
+
+    For every ratio :math:`r` the device's depression step is set to :math:`\alpha_- = r\, \alpha_+`
+    (``dataclasses.replace`` of the device model), and :func:`insitu_fit` trains ``cell`` on
+    ``(x, y)`` once per seed (the hardware's root seed and the rounding / cycle-to-cycle stream). The
+    curve is the mean loss of the last ``tail`` iterations,
+
+    .. math:: L_{final}(r, s) = \frac{1}{n_{tail}} \sum_{i > N - n_{tail}} L_i(r, s)
+
+    Parameters
+    ----------
+    cell : RecurrentBase
+        The initial network (the same start for every run).
+    x, y : ndarray (time, batch, features)
+        Training inputs and targets (see :func:`insitu_fit`).
+    device : SoftBoundsDevice
+        The device; its ``alpha_up`` is kept, ``alpha_down`` set per ratio.
+    ratios : sequence of float > 0
+    seeds : sequence of int
+    iterations, lr
+        See :func:`insitu_fit`.
+    tail : int
+        Iterations averaged for the final loss (``1 <= tail <= iterations``).
+    hardware : HardwareConfig, optional
+        The rest of the hardware (default ``HardwareConfig()``); its ``device`` and ``seed`` are replaced.
+    **fit_kwargs
+        Passed to :func:`insitu_fit` (``output_size``, ``w_max``, ``max_pulses``).
+
+    Returns
+    -------
+    AsymmetryCurve
+
+    Examples
+    --------
+    >>> from neurosim.cells import RNN
+    >>> from neurosim.devices import SoftBoundsDevice
+    >>> dev = SoftBoundsDevice(G_min=1e-6, G_max=1e-5, alpha_up=0.01, alpha_down=0.01, initial_state=5.5e-6)
+    >>> x = np.random.default_rng(1).uniform(-1, 1, (6, 8, 2))
+    >>> c = asymmetry_curve(RNN(2, 2, dtype=np.float64, seed=0), x, np.zeros((6, 8, 2)), dev, (1.0, 4.0), (0, 1),
+    ...                     iterations=4, tail=2)
+    >>> c.final_loss.shape
+    (2, 2)
+    """
+    rs = np.asarray(ratios, dtype=float)
+    if rs.ndim != 1 or rs.size == 0 or not np.all(np.isfinite(rs)) or np.any(rs <= 0):
+        raise ParameterError(f"asymmetry_curve: ratios must be a non-empty list of finite numbers > 0, got {ratios!r}")
+    seeds = [check_seed("asymmetry_curve", s) for s in seeds]
+    if not seeds:
+        raise ParameterError("asymmetry_curve: seeds must be a non-empty list of integers >= 0, got []")
+    _check_pos("iterations", iterations, integer=True)
+    if isinstance(tail, bool) or not isinstance(tail, (int, np.integer)) or not 1 <= tail <= iterations:
+        raise ParameterError(f"asymmetry_curve: tail must be an integer in [1, iterations={iterations}], got {tail!r}")
+    if not (dataclasses.is_dataclass(device) and hasattr(device, "alpha_up") and hasattr(device, "alpha_down")):
+        raise ParameterError("asymmetry_curve: device must be a device model with alpha_up and alpha_down "
+                             f"(e.g. SoftBoundsDevice), got {type(device).__name__}")
+    hw = HardwareConfig() if hardware is None else hardware
+    shape = (rs.size, len(seeds))
+    final, first, pulses, energy = (np.zeros(shape) for _ in range(4))
+    for i, r in enumerate(rs):
+        dev = dataclasses.replace(device, alpha_down=np.asarray(device.alpha_up, dtype=float) * r)
+        for j, s in enumerate(seeds):
+            res = insitu_fit(cell, x, y, hw.replace(device=dev, seed=s), iterations=iterations, lr=lr, seed=s,
+                             **fit_kwargs)
+            final[i, j] = res.loss[-tail:].mean()
+            first[i, j], pulses[i, j], energy[i, j] = res.loss[0], res.pulses, res.energy
+    return AsymmetryCurve(rs, seeds, final, first, pulses, energy)
+
+
+def plot_asymmetry_curve(curve: AsymmetryCurve, path=None):
+    """Plot final loss against asymmetry (mean over seeds, +- 1 standard error, every run as a dot).
+
+    Parameters
+    ----------
+    curve : AsymmetryCurve
+    path : str or path-like, optional
+        Write a PNG there.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> c = AsymmetryCurve(np.array([1.0, 4.0]), [0, 1], np.array([[1e-3, 2e-3], [4e-3, 5e-3]]),
+    ...                    np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2)))
+    >>> len(plot_asymmetry_curve(c).axes)
+    1
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not isinstance(curve, AsymmetryCurve):
+        raise ParameterError(f"plot_asymmetry_curve: curve must be an AsymmetryCurve, got {type(curve).__name__}")
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    r = curve.ratios
+    ax.errorbar(r, curve.mean, yerr=curve.sem, marker="o", capsize=3, label=f"mean of {len(curve.seeds)} seeds +- 1 SE")
+    ax.plot(np.repeat(r, len(curve.seeds)), curve.final_loss.ravel(), ".", color="0.5", alpha=0.6, label="runs")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("device asymmetry alpha_down / alpha_up")
+    ax.set_ylabel("final training loss (MSE)")
+    ax.set_title("in-situ training vs device asymmetry")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    if path is not None:
+        from pathlib import Path
+
+        fig.savefig(Path(path), dpi=110)
+    return fig

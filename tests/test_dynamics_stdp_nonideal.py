@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurosim.devices import CycleToCycleNoise, DeviceToDeviceVariability, ReadNoise, SoftBoundsDevice
+from neurosim.devices import CycleToCycleNoise, DeviceToDeviceVariability, ReadNoise
 from neurosim.devices.cards import load_device
 from neurosim.dynamics.stdp import MemristiveSTDP
 from neurosim.errors import ParameterError

@@ -107,7 +107,9 @@ class NeuralNetlist:
             raise ParameterError(f"{owner}: pre and post must be neuron indices in [0, {n - 1}]")
         if not np.all(np.isin(rail, (-1, 1))):
             raise ParameterError(f"{owner}: rail must be +1 or -1 for every synapse")
-        set_("pre", pre.astype(np.int64)); set_("post", post.astype(np.int64)); set_("rail", rail.astype(float))
+        set_("pre", pre.astype(np.int64))
+        set_("post", post.astype(np.int64))
+        set_("rail", rail.astype(float))
         k = pre.size
         if (self.G is None) == (self.device is None):
             raise ParameterError(f"{owner}: give exactly one of G (resistive synapses) and device (memristive synapses)")

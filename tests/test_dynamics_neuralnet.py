@@ -47,6 +47,7 @@ def test_scipy_vs_brian2_resistive():
 
 
 @pytest.mark.brian2
+@pytest.mark.slow  # about 20 s: two brian2 runs of 10^4 steps
 def test_scipy_vs_brian2_memristive_state_moves():
     dm = _memristive(NeuralNetlist.from_ctrnn(NET, C=1e-6))
     y, x = simulate_scipy(dm, T)

@@ -84,6 +84,8 @@ from neurosim.dynamics import (  # noqa: E402
     ctrnn_circuit,
     fixed_points,
     largest_lyapunov,
+    latency_encode,
+    poisson_encode,
 )
 # --- reservoir / memory (issue 13) ---
 from neurosim.devices import VolatileMemristor  # noqa: E402

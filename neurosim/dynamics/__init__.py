@@ -20,7 +20,7 @@ __all__ += ["CTRNNCircuit", "ctrnn_circuit"]
 from neurosim.dynamics.memnet import CaravelliMemristor, MemristiveNetwork, cycle_projector  # noqa: E402
 
 __all__ += ["CaravelliMemristor", "MemristiveNetwork", "cycle_projector"]
-from neurosim.dynamics.lsm import LiquidResponse, LiquidStateMachine, filtered_states, poisson_encode  # noqa: E402
+from neurosim.dynamics.lsm import LiquidResponse, LiquidStateMachine, filtered_states, latency_encode, poisson_encode  # noqa: E402
 from neurosim.dynamics.stdp import MemristiveSTDP  # noqa: E402
 
-__all__ += ["LiquidResponse", "LiquidStateMachine", "filtered_states", "poisson_encode", "MemristiveSTDP"]
+__all__ += ["LiquidResponse", "LiquidStateMachine", "filtered_states", "latency_encode", "poisson_encode", "MemristiveSTDP"]

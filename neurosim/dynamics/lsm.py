@@ -53,7 +53,7 @@ from neurosim.errors import ParameterError
 from neurosim.params import Param, check_params
 from neurosim.seeding import check_seed, rng as make_rng
 
-__all__ = ["LiquidStateMachine", "LiquidResponse", "poisson_encode", "filtered_states", "TSODYKS_MARKRAM_2002"]
+__all__ = ["LiquidStateMachine", "LiquidResponse", "poisson_encode", "latency_encode", "filtered_states", "TSODYKS_MARKRAM_2002"]
 
 #: (U, D [s], F [s]) per connection type, Maass, Natschläger & Markram 2002.
 TSODYKS_MARKRAM_2002 = {
@@ -137,6 +137,58 @@ def poisson_encode(rates, dt: float, seed=None):
     u = make_rng(seed, "poisson_encode").random(r.shape)
     k, c = np.nonzero(u < -np.expm1(-r * dt))
     return c.astype(np.int64), k * dt
+
+
+def latency_encode(values, t_max: float, threshold: float = 0.0, t0: float = 0.0):
+    r"""Time-to-first-spike (latency) code for analog inputs: one spike per channel, earlier for a
+    larger value; no spike at or below ``threshold``.
+
+    For a value :math:`x_c \in [0, 1]` of channel :math:`c`,
+
+    .. math::
+
+        t_c = t_0 + t_{max}\,\frac{1 - x_c}{1 - \theta} \quad (x_c > \theta), \qquad
+        \text{no spike} \quad (x_c \le \theta),
+
+    so :math:`x = 1` fires at :math:`t_0` and a value just above the threshold :math:`\theta` at
+    :math:`t_0 + t_{max}` (linear in :math:`x`; Thorpe & Gautrais 1998 rank/latency coding).
+    Scale inputs to [0, 1] first.
+
+    Parameters
+    ----------
+    values : array_like, shape (n_channels,)
+        Analog values in [0, 1].
+    t_max : float
+        Latency of a value just above the threshold, s (> 0).
+    threshold : float
+        :math:`\theta` in [0, 1): values at or below it emit no spike.
+    t0 : float
+        Time of the spike of value 1, s (>= 0).
+
+    Returns
+    -------
+    (indices, times) : (ndarray of int, ndarray of float)
+        Channel and time (s) of each spike, sorted by time (then channel); accepted as a stimulus by
+        :meth:`LiquidStateMachine.run` with ``duration > t0 + t_max``.
+
+    Examples
+    --------
+    >>> i, t = latency_encode([1.0, 0.5, 0.0, 0.75], t_max=0.02)
+    >>> i.tolist(), [round(float(x), 6) for x in t]
+    ([0, 3, 1], [0.0, 0.005, 0.01])
+    """
+    owner = "latency_encode"
+    t_max = Param("real", low=0.0, low_open=True, unit="s").check(owner, "t_max", t_max)
+    threshold = Param("real", low=0.0, high=1.0, high_open=True).check(owner, "threshold", threshold)
+    t0 = Param("real", low=0.0, unit="s").check(owner, "t0", t0)
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or not np.all(np.isfinite(x)) or (x.size and (x.min() < 0 or x.max() > 1)):
+        raise ParameterError(f"{owner}: values must be a finite 1-D array in [0, 1], got shape {x.shape}"
+                             + (f" and range {x.min()}..{x.max()}" if x.size and np.all(np.isfinite(x)) else ""))
+    c = np.nonzero(x > threshold)[0]
+    t = t0 + t_max * (1.0 - x[c]) / (1.0 - threshold)
+    order = np.lexsort((c, t))
+    return c[order].astype(np.int64), t[order]
 
 
 def filtered_states(response: LiquidResponse, times, tau: float = 0.03, dt: float = 1e-4) -> np.ndarray:

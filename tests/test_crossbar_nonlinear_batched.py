@@ -55,6 +55,7 @@ def test_batched_equals_one_vector_newton(rng, case):
     for a, b in zip(got, ref):
         assert rel(a, b) <= 1e-9
     # a warm start (the previous solution of other inputs) changes nothing beyond the tolerance
+    circ.warm_start = True
     again = circ.solve(tile._cells(tile.G), V[::-1].copy(), method="batched")
     assert rel(again[0][::-1], ref[0]) <= 1e-9
     # reverse bias carries current of the opposite sign through the selectors
@@ -127,3 +128,23 @@ def test_random_tiles_batched_equals_direct(rows, cols, cell, r_wire, r_driver, 
     scale = np.max(np.abs(ref[0])) + 1e-30
     assert np.max(np.abs(got[0] - ref[0])) <= 1e-9 * scale
     assert np.max(np.abs(got[2] - ref[2])) <= 1e-9 * (np.max(np.abs(ref[2])) + 1e-30)
+
+
+def test_single_vector_and_preconditioner_symmetry(rng):
+    """One vector (contiguous blocks: the sweep must not write into its input) and M^-1 symmetric."""
+    G = rng.uniform(6e-5, 1e-2, size=(6, 6))
+    tc = TileCircuit(6, 6, r_wire=1.0)
+    cells = CellPhysics("0T1R", G)
+    V = rng.uniform(0, 0.2, size=(1, 6))
+    ref = tc.solve(cells, V, method="direct")
+    x, done = tc._solve_lines(cells, V, 1e-12, 8)
+    assert done.all()  # a linear tile: converged without the fallback
+    assert rel(tc._outputs_lines(cells, V, x)[0], ref[0]) <= 1e-12
+    ln = tc.lines()
+    g = np.broadcast_to(G, (1, 6, 6)).copy()
+    fac = ln.factor(g)
+    a, b = rng.normal(size=(2, 1, ln.n))
+    a0 = a.copy()
+    za, zb = ln.precondition(fac, g, a), ln.precondition(fac, g, b)
+    assert np.array_equal(a, a0)
+    assert abs(np.sum(za * b) - np.sum(zb * a)) <= 1e-12 * abs(np.sum(za * b))

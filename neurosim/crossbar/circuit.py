@@ -253,6 +253,7 @@ class TileCircuit:
         self.readout, self.r_sense = readout, float(r_sense)
         self.driven = np.ones(self.rows, bool) if driven is None else np.asarray(driven, bool)
         self.read = np.ones(self.cols, bool) if read is None else np.asarray(read, bool)
+        self.warm_start = False  # batched solves start from the previous solution (see solve)
         self._build()
 
     # ------------------------------------------------------------------ layout
@@ -477,9 +478,10 @@ class TileCircuit:
           solved by conjugate gradients on the line-ordered Jacobian, preconditioned by a symmetric
           block Gauss-Seidel sweep over the row and column wire lines (tridiagonal, LAPACK ``pttrs``),
           inexact Newton (inner tolerance 1e-3, then 1e-6, then 1e-8 of the step's residual); starts
-          from the read without IR drop or, per vector, from the previous call's solution when its
-          residual is smaller (warm start along a sequence). Vectors it does not converge fall back
-          to ``"direct"``.
+          from the read without IR drop or, with ``warm_start = True`` on the circuit, per vector from
+          the previous call's solution when its residual is smaller (slowly varying input sequences;
+          measured slower than the cold start for unrelated inputs, so off by default). Vectors it
+          does not converge fall back to ``"direct"``.
         * ``"direct"`` (``"auto"`` without wires, and the reference): one vector at a time, sparse LU /
           dense Cholesky of the Jacobian reused across iterations while the residual falls fast
           (chord steps), refactorized when it does not.
@@ -518,7 +520,8 @@ class TileCircuit:
         if method == "batched" and self._row_chain is None:
             raise ParameterError("TileCircuit: method 'batched' needs r_wire > 0, got r_wire 0")
         if method != "direct" and self._row_chain is not None and V.shape[0] > 0:
-            x, done = self._solve_lines(cells, V, tol, max_iter, getattr(self, "_warm", None))
+            x0 = getattr(self, "_warm", None) if self.warm_start else None
+            x, done = self._solve_lines(cells, V, tol, max_iter, x0)
             self._warm = x
             I_out, V_mem, P = self._outputs_lines(cells, V, x)
             if not done.all():
@@ -810,7 +813,7 @@ class _Lines:
         fr, fc = fac
         nr, B = self.nr, r.shape[0]
         zr = self._tri_solve(fr, np.ascontiguousarray(r[:, :nr]))
-        t = np.ascontiguousarray(r[:, nr:])
+        t = np.array(r[:, nr:])  # a copy: r is the caller's
         t.reshape(B, self.C, self.Lc)[:, :, : self.R] += np.swapaxes(g * zr.reshape(B, self.R, self.Lr)[:, :, self.roff :], 1, 2)
         zc = self._tri_solve(fc, t)
         u = t  # reuse the buffer: the row block's correction, g times the column-node solution

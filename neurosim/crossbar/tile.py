@@ -329,8 +329,9 @@ class _Scaled:
         self.model, self.scale, self.transposed = model, scale, transposed
 
     def _call(self, fn, state, v):
-        if self.transposed:
-            return (np.asarray(fn(state.T, np.asarray(v).T), dtype=float) * self.scale).T
+        if self.transposed:  # (..., cols, rows) -> the model's (..., rows, cols) and back
+            v = np.swapaxes(np.asarray(v), -1, -2)
+            return np.swapaxes(np.asarray(fn(state.T, v), dtype=float) * self.scale, -1, -2)
         return np.asarray(fn(state, v), dtype=float) * self.scale
 
     def current(self, state, v):

@@ -106,6 +106,13 @@ class _Flattener:
     # ---------------------------------------------------------------- size check (no recursion blow-up)
     def _instance_target(self, st: Statement) -> tuple[list, str, list]:
         toks = tokenize(st.text, st)
+        # ngspice's optional 'params:' keyword before the overrides ('params: r=2k' or 'params:r=2k')
+        for k, tok in enumerate(toks):
+            if k >= 2 and tok.lower().startswith("params:"):
+                toks = toks[:k] + ([tok[7:]] if tok[7:] else []) + toks[k + 1 :]
+                if k >= len(toks):  # 'params:' with nothing after it: the subcircuit name precedes it
+                    return toks[1 : k - 1], toks[k - 1].lower(), []
+                break
         eq = toks.index("=") if "=" in toks else len(toks) + 1
         last = eq - 2 if eq <= len(toks) else len(toks) - 1  # subckt name precedes the first k=v
         if last < 1:

@@ -173,7 +173,7 @@ def test_binary_file_is_a_syntax_error(tmp_path):
         ("t\n.subckt s a params: r=1\nR1 a 0 {r}\n.ends\nX1 n s q=2\n", 5, "no parameter"),
         ("t\nD1 a 0 nomodel\n", 2, "unknown diode model"),
         ("t\nD1 a 0 dm\n.model dm D (is=1e-14 bv=5)\n", 3, "not supported"),
-        ("t\nV1 a 0 PULSE(0 1)\n", 2, "PULSE needs"),
+        ("t\nV1 a 0 PULSE(0)\n", 2, "PULSE needs"),
         ("t\nV1 a 0 PWL(0 0 1)\n", 2, "time-value pairs"),
         ("t\nV1 a 0 PWL(1 0 0 1)\n", 2, "strictly increasing"),
         ("t\nV1 a a 1\n", 2, "shorted"),

@@ -114,7 +114,8 @@ class Pulse(Waveform):
     width : float
         Pulse width at ``v2``, s, >= 0.
     period : float or None
-        Repetition period, s, >= rise + width + fall; ``None`` for a single pulse.
+        Repetition period, s, > 0; ``None`` for a single pulse. A period shorter than
+        ``rise + width + fall`` cuts each pulse short at the next period start (as ngspice).
 
     Examples
     --------
@@ -140,20 +141,12 @@ class Pulse(Waveform):
         "period": Param("real", low=0.0, low_open=True, unit="s", optional=True),
     }
 
-    def _check(self) -> None:
-        super()._check()
-        if self.period is not None and self.period < self.rise + self.width + self.fall:
-            raise ParameterError(
-                f"Pulse: period must be >= rise + width + fall = {self.rise + self.width + self.fall!r} s, "
-                f"got {self.period!r}"
-            )
-
     def value(self, t):
         """Value at time(s) ``t`` (s)."""
         t = np.asarray(t, dtype=np.float64)
         tau = t - self.delay
-        if self.period is not None:
-            tau = np.where(tau >= 0, np.mod(tau, self.period), tau)
+        if self.period is not None:  # as ngspice: wrap only once past a full period (t - td > per)
+            tau = np.where(tau > self.period, np.mod(tau, self.period), tau)
         tr, pw, tf = self.rise, self.width, self.fall
         up = self.v1 + (self.v2 - self.v1) * tau / tr
         down = self.v2 + (self.v1 - self.v2) * (tau - tr - pw) / tf
@@ -175,6 +168,8 @@ class Pulse(Waveform):
             The run would hold more than ``MAX_BREAKPOINTS`` corners (every one is a time step).
         """
         corners = np.array([0.0, self.rise, self.rise + self.width, self.rise + self.width + self.fall])
+        if self.period is not None:  # a pulse longer than its period is cut at the next period start
+            corners = corners[corners < self.period]
         if self.period is None:
             starts = np.array([self.delay])
         else:

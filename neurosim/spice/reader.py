@@ -21,7 +21,8 @@ import re
 from neurosim.errors import SpiceSyntaxError
 from neurosim.params import Param, check_params
 from neurosim.spice.deck import Deck, parse_deck
-from neurosim.spice.elements import add_element, value_of
+from neurosim.spice.analysis import Tran
+from neurosim.spice.elements import TRAN_TIMES, add_element, value_of
 from neurosim.spice.expr import evaluate
 from neurosim.spice.lexer import Statement, tokenize
 
@@ -277,6 +278,11 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     flat.deck_params = params
     top = [st for st in deck.body if st.text[:1] != "."]
     flat.size(top, ())
-    flat.run(top, params, "", {})
+    tran = next((a for a in deck.analyses if isinstance(a, Tran)), None)
+    token = TRAN_TIMES.set((tran.tstep, tran.tstop) if tran is not None else None)
+    try:
+        flat.run(top, params, "", {})
+    finally:
+        TRAN_TIMES.reset(token)
     return SpiceDeck(deck.title, net, deck.analyses, deck.options, params)
 

@@ -50,19 +50,22 @@ class PWL(Waveform):
     Parameters
     ----------
     times : array_like of float
-        Corner times in s, strictly increasing, >= 0.
+        Corner times in s, non-decreasing, >= 0; a repeated time is a step (the first value at the
+        corner itself, the second after it, as ngspice).
     values : array_like of float
         Source value (V or A) at each corner.
 
     Raises
     ------
     ParameterError
-        Shapes differ, fewer than one point, times not strictly increasing or negative.
+        Shapes differ, fewer than one point, times decreasing or negative.
 
     Examples
     --------
     >>> PWL([0.0, 1.0, 2.0], [0.0, 2.0, 2.0]).value([0.5, 1.5, 9.0]).tolist()
     [1.0, 2.0, 2.0]
+    >>> PWL([0.0, 1.0, 1.0, 2.0], [0.0, 1.0, 3.0, 3.0]).value([0.5, 1.0, 1.5]).tolist()
+    [0.5, 1.0, 3.0]
     """
 
     times: np.ndarray
@@ -73,8 +76,8 @@ class PWL(Waveform):
         v = check_array("PWL", "values", self.values, shape=(t.size,), dtype=np.float64)
         if t.size < 1:
             raise ParameterError("PWL: times must have at least 1 point, got 0")
-        if t[0] < 0 or np.any(np.diff(t) <= 0):
-            raise ParameterError(f"PWL: times must be >= 0 s and strictly increasing, got {t.tolist()[:8]}")
+        if t[0] < 0 or np.any(np.diff(t) < 0):
+            raise ParameterError(f"PWL: times must be >= 0 s and non-decreasing, got {t.tolist()[:8]}")
         t.flags.writeable = False
         v.flags.writeable = False
         object.__setattr__(self, "times", t)
@@ -82,12 +85,23 @@ class PWL(Waveform):
 
     def value(self, t):
         """Value at time(s) ``t`` (s)."""
-        return np.interp(np.asarray(t, dtype=np.float64), self.times, self.values)
+        t = np.asarray(t, dtype=np.float64)
+        tk, vk = self.times, self.values
+        if tk.size == 1 or np.all(np.diff(tk) > 0):
+            return np.interp(t, tk, vk)
+        # a repeated time is a step: at the corner itself its first value (as ngspice), after it the last
+        first = np.minimum(np.searchsorted(tk, t, side="left"), tk.size - 1)
+        k = np.clip(np.searchsorted(tk, t, side="right") - 1, 0, tk.size - 2)
+        span = tk[k + 1] - tk[k]
+        frac = np.clip((t - tk[k]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+        ramp = vk[k] + (vk[k + 1] - vk[k]) * frac
+        ramp = np.where(t >= tk[-1], vk[-1], np.where(t <= tk[0], vk[0], ramp))
+        return np.where(tk[first] == t, vk[first], ramp)
 
     def breakpoints(self, t_stop: float) -> np.ndarray:
         """Corner times in ``(0, t_stop]`` (s)."""
         t = self.times
-        return t[(t > 0) & (t <= t_stop)].copy()
+        return np.unique(t[(t > 0) & (t <= t_stop)])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -214,7 +214,7 @@ class Sine(Waveform):
     frequency : float
         Hz, >= 0.
     delay : float
-        s, >= 0.
+        s; negative shifts the sine earlier (as ngspice).
     damping : float
         ``theta``, 1/s, >= 0.
     phase : float
@@ -237,7 +237,7 @@ class Sine(Waveform):
         "offset": Param("real"),
         "amplitude": Param("real"),
         "frequency": Param("real", low=0.0, unit="Hz"),
-        "delay": Param("real", low=0.0, unit="s"),
+        "delay": Param("real", unit="s"),
         "damping": Param("real", low=0.0, unit="1/s"),
         "phase": Param("real", unit="deg"),
     }
@@ -254,3 +254,60 @@ class Sine(Waveform):
     def breakpoints(self, t_stop: float) -> np.ndarray:
         """The start of the oscillation (``delay``) if inside ``(0, t_stop]`` (s)."""
         return np.array([self.delay]) if 0 < self.delay <= t_stop else np.zeros(0)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Exp(Waveform):
+    """Two-exponential pulse ``EXP(v1 v2 td1 tau1 td2 tau2)`` (SPICE semantics).
+
+    .. math::
+        w(t) = v_1 + (v_2 - v_1)\\left(1 - e^{-(t - t_{d1})/\\tau_1}\\right)[t > t_{d1}]
+               + (v_1 - v_2)\\left(1 - e^{-(t - t_{d2})/\\tau_2}\\right)[t > t_{d2}]
+
+    Parameters
+    ----------
+    v1, v2 : float
+        Initial and pulsed value (V or A).
+    delay1, tau1 : float
+        Rise delay (s, >= 0) and rise time constant (s, > 0).
+    delay2, tau2 : float
+        Fall delay (s, >= delay1) and fall time constant (s, > 0).
+
+    Examples
+    --------
+    >>> round(float(Exp(0.0, 1.0, 0.0, 1.0, 10.0, 1.0).value(1.0)), 6)
+    0.632121
+    """
+
+    v1: float
+    v2: float
+    delay1: float
+    tau1: float
+    delay2: float
+    tau2: float
+
+    _params: ClassVar[dict[str, Param]] = {
+        "v1": Param("real"),
+        "v2": Param("real"),
+        "delay1": Param("real", low=0.0, unit="s"),
+        "tau1": Param("real", low=0.0, low_open=True, unit="s"),
+        "delay2": Param("real", low=0.0, unit="s"),
+        "tau2": Param("real", low=0.0, low_open=True, unit="s"),
+    }
+
+    def _check(self) -> None:
+        super()._check()
+        if self.delay2 < self.delay1:
+            raise ParameterError(f"Exp: delay2 must be >= delay1 = {self.delay1!r} s, got {self.delay2!r}")
+
+    def value(self, t):
+        """Value at time(s) ``t`` (s)."""
+        t = np.asarray(t, dtype=np.float64)
+        rise = -np.expm1(-np.maximum(t - self.delay1, 0.0) / self.tau1)
+        fall = -np.expm1(-np.maximum(t - self.delay2, 0.0) / self.tau2)
+        return self.v1 + (self.v2 - self.v1) * rise + (self.v1 - self.v2) * fall
+
+    def breakpoints(self, t_stop: float) -> np.ndarray:
+        """The two delays inside ``(0, t_stop]`` (s)."""
+        bp = np.array([self.delay1, self.delay2])
+        return np.unique(bp[(bp > 0) & (bp <= t_stop)])

@@ -99,7 +99,7 @@ def _source(toks: list, scope: dict, st: Statement):
             for _ in range(2):
                 if k < len(toks) and toks[k] not in "()" and (is_number(toks[k]) or toks[k].startswith("{")):
                     k += 1
-        elif word in ("pwl", "pulse", "sin"):
+        elif word in ("pwl", "pulse", "sin", "exp"):
             if wave is not None:
                 raise st.error("more than one waveform on one source")
             k += 1
@@ -113,7 +113,7 @@ def _source(toks: list, scope: dict, st: Statement):
                 args = [value_of(t, scope, st) for t in toks[k + 1 : end]]
                 k = end + 1
             else:
-                while k < len(toks) and toks[k].lower() not in ("dc", "ac", "pwl", "pulse", "sin"):
+                while k < len(toks) and toks[k].lower() not in ("dc", "ac", "pwl", "pulse", "sin", "exp"):
                     args.append(value_of(toks[k], scope, st))
                     k += 1
             wave = _waveform(word, args, st, PWL, Pulse, Sine)
@@ -160,6 +160,19 @@ def _waveform(word, args, st, PWL, Pulse, Sine):
         return PWL(args[0::2], args[1::2])
     if word == "pulse":
         return Pulse(*_pulse_args(args, st))
+    if word == "exp":
+        from neurosim.netlist.waveforms import Exp
+
+        if not 2 <= len(args) <= 6:
+            raise st.error(f"EXP needs v1 v2 [td1 [tau1 [td2 [tau2]]]] (2 to 6 numbers), got {len(args)}")
+        tran = TRAN_TIMES.get()
+        tstep = tran[0] if tran is not None else 1.0
+        a = list(args) + [None] * (6 - len(args))
+        td1 = a[2] or 0.0
+        tau1 = a[3] or tstep  # ngspice: tau1 = TSTEP, td2 = td1 + TSTEP, tau2 = TSTEP when omitted or 0
+        td2 = a[4] or td1 + tstep
+        tau2 = a[5] or tstep
+        return Exp(a[0], a[1], td1, tau1, td2, tau2)
     if not 3 <= len(args) <= 6:
         raise st.error(f"SIN needs vo va freq [td [theta [phase]]] (3 to 6 numbers), got {len(args)}")
     return Sine(*args)

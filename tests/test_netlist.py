@@ -191,8 +191,10 @@ def test_pwl_values_and_breakpoints():
     w = PWL([0.0, 1e-3, 3e-3], [0.0, 2.0, -2.0])
     assert w.value([0.0, 0.5e-3, 2e-3, 5e-3]).tolist() == pytest.approx([0.0, 1.0, 0.0, -2.0])
     assert w.breakpoints(2e-3).tolist() == [1e-3]
-    with pytest.raises(ParameterError, match="strictly increasing"):
-        PWL([0.0, 0.0], [1.0, 2.0])
+    with pytest.raises(ParameterError, match="non-decreasing"):
+        PWL([1.0, 0.0], [1.0, 2.0])
+    # a repeated time is a step: first value at the corner (ngspice), the second after it
+    assert PWL([0.0, 0.0], [1.0, 2.0]).value([0.0, 1.0]).tolist() == [1.0, 2.0]
     with pytest.raises(ParameterError, match="values must have shape"):
         PWL([0.0, 1.0], [1.0])
 
@@ -203,8 +205,8 @@ def test_pulse_values_by_hand():
     # 1.25: halfway up; 3.625: halfway down; 6.25 = period + 1.25
     assert p.value(t).tolist() == pytest.approx([-1.0, 1.0, 3.0, 3.0, 1.0, -1.0, 1.0, 3.0])
     assert p.breakpoints(7.0).tolist() == pytest.approx([1.0, 1.5, 3.5, 3.75, 6.0, 6.5])
-    with pytest.raises(ParameterError, match="period must be >="):
-        Pulse(0.0, 1.0, 0.0, 1.0, 1.0, 1.0, period=2.0)
+    # a period shorter than tr + pw + tf cuts the fall: ngspice wraps once t - td > per
+    assert Pulse(0.0, 1.0, 0.0, 1.0, 1.0, 1.0, period=2.0).value([2.0, 2.5, 4.25]).tolist() == [1.0, 0.5, 0.25]
     with pytest.raises(ParameterError, match="rise must be a real number > 0 s"):
         Pulse(0.0, 1.0, rise=0.0)
 

@@ -115,7 +115,7 @@ def test_random_bytes_as_file(tmp_path_factory, blob):
         "t\nX1 a b =\n",
         "t\n.model\n",
         "t\n.model d1 d (is)\n",
-        "t\nV1 a 0 pulse 0 1 0 0 0 1\n",
+        "t\nV1 a 0 pulse 0\n",
     ],
 )
 def test_hand_picked_nasties(text):

@@ -8,7 +8,7 @@ from neurosim.netlist.elements import GROUND, KINDS, THERMAL_VOLTAGE, ElementGro
 from neurosim.netlist.examples import crossbar_netlist
 from neurosim.netlist.netlist import Netlist, Subcircuit
 from neurosim.netlist.validate import validate_netlist
-from neurosim.netlist.waveforms import PWL, Pulse, Sine, Waveform
+from neurosim.netlist.waveforms import PWL, Exp, Pulse, Sine, Waveform
 
 __all__ = [
     "Netlist",
@@ -19,6 +19,7 @@ __all__ = [
     "THERMAL_VOLTAGE",
     "Waveform",
     "PWL",
+    "Exp",
     "Pulse",
     "Sine",
     "validate_netlist",

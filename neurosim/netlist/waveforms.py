@@ -50,19 +50,22 @@ class PWL(Waveform):
     Parameters
     ----------
     times : array_like of float
-        Corner times in s, strictly increasing, >= 0.
+        Corner times in s, non-decreasing, >= 0; a repeated time is a step (the first value at the
+        corner itself, the second after it, as ngspice).
     values : array_like of float
         Source value (V or A) at each corner.
 
     Raises
     ------
     ParameterError
-        Shapes differ, fewer than one point, times not strictly increasing or negative.
+        Shapes differ, fewer than one point, times decreasing or negative.
 
     Examples
     --------
     >>> PWL([0.0, 1.0, 2.0], [0.0, 2.0, 2.0]).value([0.5, 1.5, 9.0]).tolist()
     [1.0, 2.0, 2.0]
+    >>> PWL([0.0, 1.0, 1.0, 2.0], [0.0, 1.0, 3.0, 3.0]).value([0.5, 1.0, 1.5]).tolist()
+    [0.5, 1.0, 3.0]
     """
 
     times: np.ndarray
@@ -73,8 +76,8 @@ class PWL(Waveform):
         v = check_array("PWL", "values", self.values, shape=(t.size,), dtype=np.float64)
         if t.size < 1:
             raise ParameterError("PWL: times must have at least 1 point, got 0")
-        if t[0] < 0 or np.any(np.diff(t) <= 0):
-            raise ParameterError(f"PWL: times must be >= 0 s and strictly increasing, got {t.tolist()[:8]}")
+        if t[0] < 0 or np.any(np.diff(t) < 0):
+            raise ParameterError(f"PWL: times must be >= 0 s and non-decreasing, got {t.tolist()[:8]}")
         t.flags.writeable = False
         v.flags.writeable = False
         object.__setattr__(self, "times", t)
@@ -82,12 +85,23 @@ class PWL(Waveform):
 
     def value(self, t):
         """Value at time(s) ``t`` (s)."""
-        return np.interp(np.asarray(t, dtype=np.float64), self.times, self.values)
+        t = np.asarray(t, dtype=np.float64)
+        tk, vk = self.times, self.values
+        if tk.size == 1 or np.all(np.diff(tk) > 0):
+            return np.interp(t, tk, vk)
+        # a repeated time is a step: at the corner itself its first value (as ngspice), after it the last
+        first = np.minimum(np.searchsorted(tk, t, side="left"), tk.size - 1)
+        k = np.clip(np.searchsorted(tk, t, side="right") - 1, 0, tk.size - 2)
+        span = tk[k + 1] - tk[k]
+        frac = np.clip((t - tk[k]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+        ramp = vk[k] + (vk[k + 1] - vk[k]) * frac
+        ramp = np.where(t >= tk[-1], vk[-1], np.where(t <= tk[0], vk[0], ramp))
+        return np.where(tk[first] == t, vk[first], ramp)
 
     def breakpoints(self, t_stop: float) -> np.ndarray:
         """Corner times in ``(0, t_stop]`` (s)."""
         t = self.times
-        return t[(t > 0) & (t <= t_stop)].copy()
+        return np.unique(t[(t > 0) & (t <= t_stop)])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -114,7 +128,8 @@ class Pulse(Waveform):
     width : float
         Pulse width at ``v2``, s, >= 0.
     period : float or None
-        Repetition period, s, >= rise + width + fall; ``None`` for a single pulse.
+        Repetition period, s, > 0; ``None`` for a single pulse. A period shorter than
+        ``rise + width + fall`` cuts each pulse short at the next period start (as ngspice).
 
     Examples
     --------
@@ -140,20 +155,12 @@ class Pulse(Waveform):
         "period": Param("real", low=0.0, low_open=True, unit="s", optional=True),
     }
 
-    def _check(self) -> None:
-        super()._check()
-        if self.period is not None and self.period < self.rise + self.width + self.fall:
-            raise ParameterError(
-                f"Pulse: period must be >= rise + width + fall = {self.rise + self.width + self.fall!r} s, "
-                f"got {self.period!r}"
-            )
-
     def value(self, t):
         """Value at time(s) ``t`` (s)."""
         t = np.asarray(t, dtype=np.float64)
         tau = t - self.delay
-        if self.period is not None:
-            tau = np.where(tau >= 0, np.mod(tau, self.period), tau)
+        if self.period is not None:  # as ngspice: wrap only once past a full period (t - td > per)
+            tau = np.where(tau > self.period, np.mod(tau, self.period), tau)
         tr, pw, tf = self.rise, self.width, self.fall
         up = self.v1 + (self.v2 - self.v1) * tau / tr
         down = self.v2 + (self.v1 - self.v2) * (tau - tr - pw) / tf
@@ -175,6 +182,8 @@ class Pulse(Waveform):
             The run would hold more than ``MAX_BREAKPOINTS`` corners (every one is a time step).
         """
         corners = np.array([0.0, self.rise, self.rise + self.width, self.rise + self.width + self.fall])
+        if self.period is not None:  # a pulse longer than its period is cut at the next period start
+            corners = corners[corners < self.period]
         if self.period is None:
             starts = np.array([self.delay])
         else:
@@ -205,7 +214,7 @@ class Sine(Waveform):
     frequency : float
         Hz, >= 0.
     delay : float
-        s, >= 0.
+        s; negative shifts the sine earlier (as ngspice).
     damping : float
         ``theta``, 1/s, >= 0.
     phase : float
@@ -228,7 +237,7 @@ class Sine(Waveform):
         "offset": Param("real"),
         "amplitude": Param("real"),
         "frequency": Param("real", low=0.0, unit="Hz"),
-        "delay": Param("real", low=0.0, unit="s"),
+        "delay": Param("real", unit="s"),
         "damping": Param("real", low=0.0, unit="1/s"),
         "phase": Param("real", unit="deg"),
     }
@@ -245,3 +254,60 @@ class Sine(Waveform):
     def breakpoints(self, t_stop: float) -> np.ndarray:
         """The start of the oscillation (``delay``) if inside ``(0, t_stop]`` (s)."""
         return np.array([self.delay]) if 0 < self.delay <= t_stop else np.zeros(0)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Exp(Waveform):
+    """Two-exponential pulse ``EXP(v1 v2 td1 tau1 td2 tau2)`` (SPICE semantics).
+
+    .. math::
+        w(t) = v_1 + (v_2 - v_1)\\left(1 - e^{-(t - t_{d1})/\\tau_1}\\right)[t > t_{d1}]
+               + (v_1 - v_2)\\left(1 - e^{-(t - t_{d2})/\\tau_2}\\right)[t > t_{d2}]
+
+    Parameters
+    ----------
+    v1, v2 : float
+        Initial and pulsed value (V or A).
+    delay1, tau1 : float
+        Rise delay (s, >= 0) and rise time constant (s, > 0).
+    delay2, tau2 : float
+        Fall delay (s, >= delay1) and fall time constant (s, > 0).
+
+    Examples
+    --------
+    >>> round(float(Exp(0.0, 1.0, 0.0, 1.0, 10.0, 1.0).value(1.0)), 6)
+    0.632121
+    """
+
+    v1: float
+    v2: float
+    delay1: float
+    tau1: float
+    delay2: float
+    tau2: float
+
+    _params: ClassVar[dict[str, Param]] = {
+        "v1": Param("real"),
+        "v2": Param("real"),
+        "delay1": Param("real", low=0.0, unit="s"),
+        "tau1": Param("real", low=0.0, low_open=True, unit="s"),
+        "delay2": Param("real", low=0.0, unit="s"),
+        "tau2": Param("real", low=0.0, low_open=True, unit="s"),
+    }
+
+    def _check(self) -> None:
+        super()._check()
+        if self.delay2 < self.delay1:
+            raise ParameterError(f"Exp: delay2 must be >= delay1 = {self.delay1!r} s, got {self.delay2!r}")
+
+    def value(self, t):
+        """Value at time(s) ``t`` (s)."""
+        t = np.asarray(t, dtype=np.float64)
+        rise = -np.expm1(-np.maximum(t - self.delay1, 0.0) / self.tau1)
+        fall = -np.expm1(-np.maximum(t - self.delay2, 0.0) / self.tau2)
+        return self.v1 + (self.v2 - self.v1) * rise + (self.v1 - self.v2) * fall
+
+    def breakpoints(self, t_stop: float) -> np.ndarray:
+        """The two delays inside ``(0, t_stop]`` (s)."""
+        bp = np.array([self.delay1, self.delay2])
+        return np.unique(bp[(bp > 0) & (bp <= t_stop)])

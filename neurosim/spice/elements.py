@@ -7,7 +7,7 @@ numbers with suffixes, ``{expressions}``, ``'expressions'`` or parameter names):
 =====  ======================================================================================
 R      ``Rname n1 n2 value``
 C      ``Cname n1 n2 value [IC=v]``
-V, I   ``Vname n+ n- [[DC] value] [AC mag [phase]] [PWL(t v ...) | PULSE(v1 v2 td tr tf pw [per])
+V, I   ``Vname n+ n- [[DC] value] [AC mag [phase]] [PWL(t v ...) | PULSE(v1 v2 [td [tr [tf [pw [per]]]]])
        | SIN(vo va freq [td [theta [phase]]])]``; without a DC value the time-0 value is used (as
        ngspice does); ``AC mag [phase]`` (phase in degree) drives ``.ac``
 E      ``Ename n+ n- nc+ nc- gain``
@@ -23,6 +23,8 @@ B      only the smooth switch written by :func:`neurosim.spice.write_spice`
 
 from __future__ import annotations
 
+import contextvars
+import math
 import re
 
 from neurosim.spice.expr import evaluate
@@ -101,7 +103,7 @@ def _source(toks: list, scope: dict, st: Statement):
             for _ in range(2):
                 if k < len(toks) and toks[k] not in "()" and (is_number(toks[k]) or toks[k].startswith("{")):
                     k += 1
-        elif word in ("pwl", "pulse", "sin"):
+        elif word in ("pwl", "pulse", "sin", "exp"):
             if wave is not None:
                 raise st.error("more than one waveform on one source")
             k += 1
@@ -115,7 +117,7 @@ def _source(toks: list, scope: dict, st: Statement):
                 args = [value_of(t, scope, st) for t in toks[k + 1 : end]]
                 k = end + 1
             else:
-                while k < len(toks) and toks[k].lower() not in ("dc", "ac", "pwl", "pulse", "sin"):
+                while k < len(toks) and toks[k].lower() not in ("dc", "ac", "pwl", "pulse", "sin", "exp"):
                     args.append(value_of(toks[k], scope, st))
                     k += 1
             wave = _waveform(word, args, st, PWL, Pulse, Sine)
@@ -129,15 +131,52 @@ def _source(toks: list, scope: dict, st: Statement):
     return dc, wave
 
 
+#: (tstep, tstop) of the deck's ``.tran`` while a deck is read (ngspice's PULSE defaults), else None
+TRAN_TIMES: contextvars.ContextVar = contextvars.ContextVar("TRAN_TIMES", default=None)
+
+
+def _pulse_args(args: list, st: Statement) -> list:
+    """ngspice's PULSE defaults: tr, tf omitted or 0 -> TSTEP; pw omitted or 0 -> TSTOP; per omitted or
+    0 -> TSTOP (no repetition inside the run, ``None`` here)."""
+    if not 2 <= len(args) <= 7:
+        raise st.error(f"PULSE needs v1 v2 [td [tr [tf [pw [per]]]]] (2 to 7 numbers), got {len(args)}")
+    args = list(args) + [0.0] * (7 - len(args))
+    tran = TRAN_TIMES.get()
+    tstep, tstop = tran if tran is not None else (None, None)
+    for k in (3, 4):
+        if args[k] == 0.0:
+            if tstep is None:  # no .tran: only the DC value (v1 at t <= 0) matters; any edge will do
+                tstep = 1.0
+            args[k] = tstep
+    if args[5] == 0.0:
+        args[5] = tstop if tstop is not None else 1.0
+    if args[6] == 0.0:
+        args[6] = None  # per = TSTOP: ngspice repeats only when t - td > per, never inside the run
+    if args[2] < 0:
+        raise st.error(f"PULSE with a negative delay td = {args[2]!r} s is not supported")
+    return args
+
+
 def _waveform(word, args, st, PWL, Pulse, Sine):
     if word == "pwl":
         if not args or len(args) % 2:
             raise st.error(f"PWL needs time-value pairs, got {len(args)} numbers")
         return PWL(args[0::2], args[1::2])
     if word == "pulse":
-        if not 6 <= len(args) <= 7:
-            raise st.error(f"PULSE needs v1 v2 td tr tf pw [per] (6 or 7 numbers), got {len(args)}")
-        return Pulse(*args)
+        return Pulse(*_pulse_args(args, st))
+    if word == "exp":
+        from neurosim.netlist.waveforms import Exp
+
+        if not 2 <= len(args) <= 6:
+            raise st.error(f"EXP needs v1 v2 [td1 [tau1 [td2 [tau2]]]] (2 to 6 numbers), got {len(args)}")
+        tran = TRAN_TIMES.get()
+        tstep = tran[0] if tran is not None else 1.0
+        a = list(args) + [None] * (6 - len(args))
+        td1 = a[2] or 0.0
+        tau1 = a[3] or tstep  # ngspice: tau1 = TSTEP, td2 = td1 + TSTEP, tau2 = TSTEP when omitted or 0
+        td2 = a[4] or td1 + tstep
+        tau2 = a[5] or tstep
+        return Exp(a[0], a[1], td1, tau1, td2, tau2)
     if not 3 <= len(args) <= 6:
         raise st.error(f"SIN needs vo va freq [td [theta [phase]]] (3 to 6 numbers), got {len(args)}")
     return Sine(*args)

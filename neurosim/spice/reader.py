@@ -23,7 +23,8 @@ import numpy as np
 from neurosim.errors import SpiceSyntaxError
 from neurosim.params import Param, check_params
 from neurosim.spice.deck import Deck, parse_deck
-from neurosim.spice.elements import add_element, value_of
+from neurosim.spice.analysis import Tran
+from neurosim.spice.elements import TRAN_TIMES, add_element, value_of
 from neurosim.spice.expr import evaluate
 from neurosim.spice.lexer import Statement, tokenize
 
@@ -108,6 +109,13 @@ class _Flattener:
     # ---------------------------------------------------------------- size check (no recursion blow-up)
     def _instance_target(self, st: Statement) -> tuple[list, str, list]:
         toks = tokenize(st.text, st)
+        # ngspice's optional 'params:' keyword before the overrides ('params: r=2k' or 'params:r=2k')
+        for k, tok in enumerate(toks):
+            if k >= 2 and tok.lower().startswith("params:"):
+                toks = toks[:k] + ([tok[7:]] if tok[7:] else []) + toks[k + 1 :]
+                if k >= len(toks):  # 'params:' with nothing after it: the subcircuit name precedes it
+                    return toks[1 : k - 1], toks[k - 1].lower(), []
+                break
         eq = toks.index("=") if "=" in toks else len(toks) + 1
         last = eq - 2 if eq <= len(toks) else len(toks) - 1  # subckt name precedes the first k=v
         if last < 1:
@@ -322,7 +330,12 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     flat.deck_params = params
     top = [st for st in deck.body if st.text[:1] != "."]
     flat.size(top, ())
-    flat.run(top, params, "", {})
+    tran = next((a for a in deck.analyses if isinstance(a, Tran)), None)
+    token = TRAN_TIMES.set((tran.tstep, tran.tstop) if tran is not None else None)
+    try:
+        flat.run(top, params, "", {})
+    finally:
+        TRAN_TIMES.reset(token)
     _resolve_controls(net, flat.names)
     analyses = [_resolve_sweep(net, a) for a in deck.analyses]
     return SpiceDeck(deck.title, net, analyses, deck.options, params)

@@ -165,8 +165,11 @@ def _num_list(arr) -> list[str]:
 
 
 def _waveform_text(w) -> str:
-    from neurosim.netlist.waveforms import PWL, Pulse, Sine
+    from neurosim.netlist.waveforms import PWL, Exp, Pulse, Sine
 
+    if isinstance(w, Exp):
+        args = [w.v1, w.v2, w.delay1, w.tau1, w.delay2, w.tau2]
+        return " EXP(" + " ".join(fmt(a) for a in args) + ")"
     if isinstance(w, PWL):
         pairs = " ".join(f"{fmt(t)} {fmt(v)}" for t, v in zip(w.times.tolist(), w.values.tolist()))
         return f" PWL({pairs})"

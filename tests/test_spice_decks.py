@@ -77,3 +77,26 @@ def test_deck_tran_agrees_with_ngspice(ngspice_path, path):
         worst = max(worst, err)
         assert err <= 1e-3, (node, err)
     print(path.stem, "worst error / swing", worst)
+
+
+def test_value_forms_negative_and_zero_resistance():
+    deck = read_spice(DECKS / "value_forms_negative_r.cir")
+    net = deck.netlist
+    assert net.element("R1")["params"] == {"resistance": 2000.0}
+    assert net.element("C1")["params"]["capacitance"] == pytest.approx(40e-6)
+    assert net.element("R5")["params"] == {"resistance": 1e-3}  # ngspice's 1 mOhm for R = 0
+    assert net.element("R3")["params"] == {"gain": -1 / 1500.0}  # negative R: VCCS on its own terminals
+
+
+def test_pwl_td_r_semantics_and_refusals():
+    from neurosim.errors import SpiceSyntaxError
+
+    deck = read_spice("t\nV1 a 0 PWL(0 0 1u 1 2u 0.5) TD=1u R=1u\nR1 a 0 1k\n.tran 0.1u 5u\n.end\n")
+    w = deck.netlist.groups[0].waveforms[0]
+    # delayed by 1 us; after 3 us the 1u..2u segment (1 -> 0.5) repeats with period 1 us
+    got = w.value(np.array([0.5e-6, 1.5e-6, 3.5e-6, 4.25e-6, 5.5e-6]))
+    np.testing.assert_allclose(got, [0.0, 0.5, 0.75, 0.875, 0.75], rtol=1e-12)
+    with pytest.raises(SpiceSyntaxError, match=r"<string>:2: PWL TD= on a current source"):
+        read_spice("t\nI1 a 0 PWL(0 0 1u 1) TD=1u\nR1 a 0 1k\n.tran 0.1u 5u\n.end\n")
+    with pytest.raises(SpiceSyntaxError, match=r"<string>:2: PWL R=5e-07 must be one of"):
+        read_spice("t\nV1 a 0 PWL(0 0 1u 1) R=0.5u\nR1 a 0 1k\n.tran 0.1u 5u\n.end\n")

@@ -11,7 +11,21 @@ from neurosim.solve import dc
 from neurosim.spice import TIGHT_OPTIONS, read_spice, run_ngspice
 
 DECKS = pathlib.Path(__file__).parent / "decks"
-OP_DECKS = sorted(DECKS.glob("*.cir"))
+OP_DECKS = sorted(DECKS.glob("*.cir"))  # tests/decks/lib/ holds files they include, not decks
+
+
+def _ngspice_text(path):
+    """The deck as ngspice gets it: run_ngspice runs in a scratch directory, so relative ``.include`` and
+    ``.lib file section`` names are made absolute (nothing else changes)."""
+    import re
+
+    def absolute(m):
+        name = m.group(2).strip("'\"")
+        return f"{m.group(1)}{(path.parent / name).resolve()}{m.group(3)}"
+
+    return re.sub(r"(?im)^(\.(?:include|inc|lib)\s+)(\S+)(\s+\S+\s*$|\s*$)",
+                  lambda m: absolute(m) if (m.group(3).strip() or m.group(1).lower().startswith(".inc")) else m.group(0),
+                  path.read_text())
 
 
 def test_instance_line_params_keyword():
@@ -25,8 +39,7 @@ def test_instance_line_params_keyword():
 def test_deck_op_agrees_with_ngspice(ngspice_path, path):
     deck = read_spice(path)
     op = dc(deck.netlist)
-    text = path.read_text()
-    ref = run_ngspice(text, options=TIGHT_OPTIONS)
+    ref = run_ngspice(_ngspice_text(path), options=TIGHT_OPTIONS)
     nodes = [n for n in deck.netlist.node_names if n != "0"]
     ours = np.array([float(op.v(n)) for n in nodes])
     theirs = np.array([ref.voltage(n) for n in nodes])
@@ -54,7 +67,7 @@ def test_deck_tran_agrees_with_ngspice(ngspice_path, path):
     tr = _tran(deck)
     dt = tr.tstep / 40  # ours interpolated linearly between steps: fast exponentials need short steps
     ours = transient(deck.netlist, tr.tstop, method="trap", dt_max=dt, reltol=1e-7)
-    ref = run_ngspice(path.read_text(), options=dict(TIGHT_OPTIONS, reltol=1e-7))
+    ref = run_ngspice(_ngspice_text(path), options=dict(TIGHT_OPTIONS, reltol=1e-7))
     # a pulse cut short by its period jumps at td + k per, a PWL at a repeated time: between two time points around a jump the
     # value is not defined by either simulator; points within one TSTEP of a jump are not compared
     keep = np.ones(ref.axis.size, bool)
@@ -100,3 +113,28 @@ def test_pwl_td_r_semantics_and_refusals():
         read_spice("t\nI1 a 0 PWL(0 0 1u 1) TD=1u\nR1 a 0 1k\n.tran 0.1u 5u\n.end\n")
     with pytest.raises(SpiceSyntaxError, match=r"<string>:2: PWL R=5e-07 must be one of"):
         read_spice("t\nV1 a 0 PWL(0 0 1u 1) R=0.5u\nR1 a 0 1k\n.tran 0.1u 5u\n.end\n")
+
+
+def test_lib_sections_and_global_nodes(tmp_path):
+    from neurosim.errors import SpiceSyntaxError
+
+    lib = (DECKS / "lib" / "models.lib").resolve()
+    deck = read_spice(DECKS / "lib_sections_global.cir")
+    assert deck.params["rload"] == 3000.0  # section 'slow', which calls section 'common' of the same file
+    names = set(deck.netlist.node_names)
+    assert "vdd" in names and not any(n.lower().endswith(".vdd") for n in names)  # one global node
+    typ = read_spice(f"t\n.lib {lib} typ\nV1 a 0 1\nX1 a b div2 r={{rload}}\n.op\n.end\n")  # 'typ' .includes
+    assert typ.params["rload"] == 2000.0 and typ.netlist.element("X1.R2")["params"] == {"resistance": 2000.0}
+    cases = [
+        (f"t\n.lib {lib} fast\n", r"<string>:2: \.lib: section 'fast' not found"),
+        ("t\n.lib mine\nR1 a 0 1\n.endl\n", r"<string>:2: '\.lib mine' defines a library section in the deck"),
+        ("t\nR1 a 0 1\n.endl\n", r"<string>:3: \.endl without"),
+        ("t\n.lib nofile.lib tt\n", r"<string>:2: .*nofile\.lib"),
+    ]
+    for text, match in cases:
+        with pytest.raises(SpiceSyntaxError, match=match):
+            read_spice(text)
+    cyc = tmp_path / "cyc.lib"
+    cyc.write_text("* cycle\n.lib a\n.lib cyc.lib a\n.endl\n")
+    with pytest.raises(SpiceSyntaxError, match="library cycle"):
+        read_spice(f"t\n.lib {cyc} a\n.end\n")

@@ -154,6 +154,8 @@ class _Flattener:
             return "0"
         if prefix and low in ports:
             return ports[low]
+        if low in self.deck.globals:  # .global node: one node everywhere, named as at top level
+            return self.nodes.setdefault(low, token)
         full = prefix + token
         return self.nodes.setdefault(prefix.lower() + low, full)
 

@@ -138,3 +138,15 @@ def test_lib_sections_and_global_nodes(tmp_path):
     cyc.write_text("* cycle\n.lib a\n.lib cyc.lib a\n.endl\n")
     with pytest.raises(SpiceSyntaxError, match="library cycle"):
         read_spice(f"t\n.lib {cyc} a\n.end\n")
+
+
+def test_nested_subckt_scoping():
+    from neurosim.errors import SpiceSyntaxError
+
+    net = read_spice(DECKS / "nested_subckt_scoping.cir").netlist
+    # three different 'leg's: bridge's own (1k + 2k), tee's own (inherits tee's r = 330), the top-level one
+    assert net.element("X1.X1.R2")["params"] == {"resistance": 2000.0}
+    assert net.element("X2.X1.R1")["params"] == {"resistance": 330.0}
+    assert net.element("X3.R1")["params"] == {"resistance": 470.0}
+    with pytest.raises(SpiceSyntaxError, match=r"<string>:7: unknown subcircuit 'inner'"):  # local, not visible outside
+        read_spice("t\n.subckt outer a\n.subckt inner b\nR1 b 0 1\n.ends\n.ends outer\nX1 n inner\n.end\n")

@@ -17,6 +17,8 @@ from neurosim.spice.lexer import Statement, parse_number, split_statements
 
 __all__ = ["Deck", "Subckt", "ModelCard", "parse_deck", "MAX_INCLUDE_DEPTH", "MAX_INCLUDES"]
 
+#: Deepest allowed nesting of ``.subckt`` definitions inside one another.
+MAX_SUBCKT_NESTING = 64
 #: Deepest allowed chain of nested ``.include`` files.
 MAX_INCLUDE_DEPTH = 16
 #: Most ``.include`` lines expanded in one deck (a file included repeatedly at several levels would
@@ -55,6 +57,7 @@ class Subckt:
     defaults: dict  # parameter name -> unevaluated token
     body: list  # statements (elements and .param lines)
     where: Statement
+    subckts: dict = dataclasses.field(default_factory=dict)  # definitions nested inside: visible only in here
 
 
 @dataclasses.dataclass
@@ -290,7 +293,7 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
     Raises
     ------
     SpiceSyntaxError
-        Malformed directives, unbalanced ``.subckt``/``.ends``, nested ``.subckt`` definitions,
+        Malformed directives, unbalanced ``.subckt``/``.ends``,
         include cycles or missing files, unsupported directives.
 
     Examples
@@ -303,6 +306,7 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
     title, statements = _expand(text, path, base_dir, True, stack, None)
     deck = Deck(title, [], {}, {}, [], {})
     current: Subckt | None = None
+    open_defs: list = []  # enclosing definitions of ``current``, outermost first
     for st in statements:
         word = st.text.split(None, 1)[0].lower()
         if not word.startswith("."):
@@ -310,11 +314,14 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
             continue
         if word == ".end":
             break
-        if word == ".subckt":
+        if word == ".subckt":  # a definition nested in another is local to it (ngspice's scoping)
+            if len(open_defs) >= MAX_SUBCKT_NESTING:
+                raise st.error(f".subckt definitions nested deeper than {MAX_SUBCKT_NESTING} levels")
             if current is not None:
-                raise st.error(f"nested .subckt definitions are not supported (inside .subckt {current.name})")
+                open_defs.append(current)
             current = _subckt_header(st)
-            if current.name in deck.subckts:
+            where = open_defs[-1].subckts if open_defs else deck.subckts
+            if current.name in where:
                 raise st.error(f".subckt {current.name} is defined twice")
         elif word == ".ends":
             if current is None:
@@ -322,8 +329,8 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
             toks = st.tokens
             if len(toks) > 2 or (len(toks) == 2 and toks[1] != current.name):
                 raise st.error(f".ends {' '.join(toks[1:])} does not close .subckt {current.name}")
-            deck.subckts[current.name] = current
-            current = None
+            (open_defs[-1].subckts if open_defs else deck.subckts)[current.name] = current
+            current = open_defs.pop() if open_defs else None
         elif word in (".param", ".params"):
             (current.body if current else deck.body).append(st)
         elif word == ".model":

@@ -150,3 +150,21 @@ def test_nested_subckt_scoping():
     assert net.element("X3.R1")["params"] == {"resistance": 470.0}
     with pytest.raises(SpiceSyntaxError, match=r"<string>:7: unknown subcircuit 'inner'"):  # local, not visible outside
         read_spice("t\n.subckt outer a\n.subckt inner b\nR1 b 0 1\n.ends\n.ends outer\nX1 n inner\n.end\n")
+
+
+def test_expression_ternary_comparisons_functions():
+    from neurosim.errors import SpiceSyntaxError
+    from neurosim.spice.expr import evaluate
+
+    assert evaluate("1 > 2 ? 3 : 4") == 4.0
+    assert evaluate("0 ? 2 : 0 ? 3 : 4") == 4.0 and evaluate("1 ? 2 : 0 ? 3 : 4") == 2.0  # right-associative
+    assert evaluate("a <= b && !(a == b) || 0", {"a": 1, "b": 2}) == 1.0
+    assert evaluate("1 ? 5 : 1/0 + sqrt(-1)") == 5.0  # the branch not taken cannot fail
+    assert evaluate("asinh(1) + acosh(2) + atanh(0.5)") == pytest.approx(
+        np.arcsinh(1) + np.arccosh(2) + np.arctanh(0.5), rel=1e-15)
+    with pytest.raises(SpiceSyntaxError, match="division by zero"):
+        evaluate("0 ? 5 : 1/0")
+    with pytest.raises(SpiceSyntaxError, match="expected ':'"):
+        evaluate("1 ? 2")
+    deck = read_spice(DECKS / "expr_ternary_functions.cir")
+    assert deck.params["rsel"] == 2000.0 and deck.params["rnest"] == 4700.0

@@ -36,6 +36,7 @@ MAX_ELEMENTS = 2_000_000
 MAX_SUBCKT_DEPTH = 64
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_ASSIGN = re.compile(r"(?<![=!<>])=(?!=)")
 
 
 @dataclasses.dataclass
@@ -73,7 +74,9 @@ def _param_assignments(st: Statement) -> list[tuple[str, str]]:
     parts = st.text.split(None, 1)
     if len(parts) < 2 or "=" not in parts[1]:
         raise st.error(".param needs name=value assignments")
-    pieces = parts[1].split("=")
+    pieces = _ASSIGN.split(parts[1])  # '=' of an assignment, not of '==', '!=', '<=', '>='
+    if len(pieces) < 2:
+        raise st.error(".param needs name=value assignments")
     out = []
     name = pieces[0].strip()
     for k, piece in enumerate(pieces[1:], start=1):

@@ -17,6 +17,8 @@ from neurosim.spice.lexer import Statement, parse_number, split_statements
 
 __all__ = ["Deck", "Subckt", "ModelCard", "parse_deck", "MAX_INCLUDE_DEPTH", "MAX_INCLUDES"]
 
+#: Deepest allowed nesting of ``.subckt`` definitions inside one another.
+MAX_SUBCKT_NESTING = 64
 #: Deepest allowed chain of nested ``.include`` files.
 MAX_INCLUDE_DEPTH = 16
 #: Most ``.include`` lines expanded in one deck (a file included repeatedly at several levels would
@@ -55,6 +57,7 @@ class Subckt:
     defaults: dict  # parameter name -> unevaluated token
     body: list  # statements (elements and .param lines)
     where: Statement
+    subckts: dict = dataclasses.field(default_factory=dict)  # definitions nested inside: visible only in here
 
 
 @dataclasses.dataclass
@@ -67,6 +70,7 @@ class Deck:
     models: dict
     analyses: list
     options: dict
+    globals: set = dataclasses.field(default_factory=set)  # lower-case .global node names (not ground)
 
 
 def _read_file(path: str, where: Statement | None) -> str:
@@ -89,10 +93,18 @@ def _read_file(path: str, where: Statement | None) -> str:
 
 def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, where: Statement | None,
             count: list | None = None):
-    """Statements of ``text`` with ``.include`` lines replaced by the included statements."""
+    """Statements of ``text`` with ``.include`` lines replaced by the included statements and ``.lib file
+    section`` lines by that section; ``.lib section`` ... ``.endl`` definitions are skipped."""
     head, statements = split_statements(text, path, title)
     count = [0] if count is None else count
+    return head, _expand_statements(statements, path, base_dir, stack, count, top=title)[1]
+
+
+def _expand_statements(statements: list, path: str, base_dir: str, stack: tuple, count: list,
+                       lib_file: bool = False, top: bool = False):
+    head = None
     out: list[Statement] = []
+    skip = None  # name of the '.lib section' definition being skipped
     for st in statements:
         word = st.text.split(None, 1)[0].lower()
         if word in (".include", ".inc"):
@@ -107,6 +119,8 @@ def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, wher
             target = os.path.realpath(os.path.join(base_dir, os.path.expanduser(name)))
             if target in stack:
                 raise st.error(f"include cycle: {name!r} is already being read")
+            if skip is not None:
+                continue
             if len(stack) >= MAX_INCLUDE_DEPTH:
                 raise st.error(f".include nested deeper than {MAX_INCLUDE_DEPTH} files")
             count[0] += 1
@@ -116,10 +130,80 @@ def _expand(text: str, path: str, base_dir: str, title: bool, stack: tuple, wher
             _, inner = _expand(sub, target, os.path.dirname(target), False, stack + (target,), st, count)
             out.extend(inner)
         elif word == ".lib":
-            raise st.error(".lib is not supported; use .include")
+            parts = st.text.split()
+            if len(parts) == 2:  # '.lib section' opens a section definition: skipped unless called by '.lib file section'
+                if top:
+                    raise st.error(f"'.lib {parts[1]}' defines a library section in the deck itself, which ngspice-39 "
+                                   "refuses ('unimplemented control card'); put sections in a file read with "
+                                   "'.lib file section'")
+                if skip is not None:
+                    raise st.error(f".lib {parts[1]} inside .lib section {skip!r} (not closed by .endl)")
+                skip = parts[1].lower()
+                continue
+            if len(parts) != 3:
+                raise st.error(".lib needs a file and a section name ('.lib file section') or opens a section "
+                               "('.lib section' ... '.endl')")
+            if skip is not None:
+                continue
+            name, section = parts[1].strip("'\""), parts[2].lower()
+            if not name or "\x00" in name:
+                raise st.error(f"bad file name {name!r}")
+            target = os.path.realpath(os.path.join(base_dir, os.path.expanduser(name)))
+            key = target + "\x00" + section
+            if key in stack:
+                raise st.error(f"library cycle: section {parts[2]!r} of {name!r} is already being read")
+            if len(stack) >= MAX_INCLUDE_DEPTH:
+                raise st.error(f".lib/.include nested deeper than {MAX_INCLUDE_DEPTH} files")
+            count[0] += 1
+            if count[0] > MAX_INCLUDES:
+                raise st.error(f"more than {MAX_INCLUDES} .include/.lib lines expanded")
+            out.extend(_lib_section(_read_file(target, st), target, section, stack + (key,), st, count))
+        elif word == ".endl":
+            if skip is None:
+                raise st.error(".endl without a matching '.lib section'")
+            skip = None
+        elif skip is not None:
+            continue
         else:
             out.append(st)
+    if skip is not None and not lib_file:
+        raise SpiceSyntaxError(f".lib section {skip!r} is not closed by .endl", path, None)
     return head, out
+
+
+def _lib_section(text: str, path: str, section: str, stack: tuple, where: Statement, count: list) -> list:
+    """Statements of section ``section`` of library file ``path`` (``.lib section`` ... ``.endl``), with
+    its own ``.include`` and ``.lib file section`` lines expanded relative to ``path``, as ngspice."""
+    _, statements = split_statements(text, path, False)
+    body: list = []
+    inside = found = False
+    for st in statements:
+        parts = st.text.split()
+        word = parts[0].lower()
+        if word == ".lib" and len(parts) == 2 and not inside:
+            inside = found = parts[1].lower() == section
+            continue
+        if word == ".endl" and inside:
+            break
+        if inside:
+            body.append(st)
+    if not found:
+        raise where.error(f".lib: section {section!r} not found in {path}")
+    out: list = []
+    base = os.path.dirname(path)
+    for st in body:  # expand nested .include / .lib lines of the section (same rules as the deck)
+        word = st.text.split(None, 1)[0].lower()
+        if word in (".include", ".inc", ".lib"):
+            out.extend(_expand_one(st, path, base, stack, count))
+        else:
+            out.append(st)
+    return out
+
+
+def _expand_one(st: Statement, path: str, base: str, stack: tuple, count: list) -> list:
+    """One ``.include``/``.lib`` statement of a library section, expanded."""
+    _, inner = _expand_statements([st], path, base, stack, count, lib_file=True)
+    return inner
 
 
 def _model(st: Statement) -> ModelCard:
@@ -209,7 +293,7 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
     Raises
     ------
     SpiceSyntaxError
-        Malformed directives, unbalanced ``.subckt``/``.ends``, nested ``.subckt`` definitions,
+        Malformed directives, unbalanced ``.subckt``/``.ends``,
         include cycles or missing files, unsupported directives.
 
     Examples
@@ -222,6 +306,7 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
     title, statements = _expand(text, path, base_dir, True, stack, None)
     deck = Deck(title, [], {}, {}, [], {})
     current: Subckt | None = None
+    open_defs: list = []  # enclosing definitions of ``current``, outermost first
     for st in statements:
         word = st.text.split(None, 1)[0].lower()
         if not word.startswith("."):
@@ -229,11 +314,14 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
             continue
         if word == ".end":
             break
-        if word == ".subckt":
+        if word == ".subckt":  # a definition nested in another is local to it (ngspice's scoping)
+            if len(open_defs) >= MAX_SUBCKT_NESTING:
+                raise st.error(f".subckt definitions nested deeper than {MAX_SUBCKT_NESTING} levels")
             if current is not None:
-                raise st.error(f"nested .subckt definitions are not supported (inside .subckt {current.name})")
+                open_defs.append(current)
             current = _subckt_header(st)
-            if current.name in deck.subckts:
+            where = open_defs[-1].subckts if open_defs else deck.subckts
+            if current.name in where:
                 raise st.error(f".subckt {current.name} is defined twice")
         elif word == ".ends":
             if current is None:
@@ -241,8 +329,8 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
             toks = st.tokens
             if len(toks) > 2 or (len(toks) == 2 and toks[1] != current.name):
                 raise st.error(f".ends {' '.join(toks[1:])} does not close .subckt {current.name}")
-            deck.subckts[current.name] = current
-            current = None
+            (open_defs[-1].subckts if open_defs else deck.subckts)[current.name] = current
+            current = open_defs.pop() if open_defs else None
         elif word in (".param", ".params"):
             (current.body if current else deck.body).append(st)
         elif word == ".model":
@@ -275,9 +363,12 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
             _check_temperature(toks[1], ".temp", st)
         elif word == ".title":
             deck.title = st.text.split(None, 1)[1] if len(st.text.split(None, 1)) > 1 else ""
-        elif word == ".global":
-            if any(t not in ("0", "gnd") for t in st.tokens[1:]):
-                raise st.error(".global nodes other than ground are not supported")
+        elif word == ".global":  # nodes shared by every subcircuit instance (not prefixed when flattened)
+            for tok in st.tokens[1:]:
+                if tok in "()=" or tok.startswith("{"):
+                    raise st.error(f".global: bad node name {tok!r}")
+                if tok not in ("0", "gnd"):
+                    deck.globals.add(tok)
         elif word in _IGNORED:
             continue
         else:

@@ -5,10 +5,12 @@ node-name mapper, and calls the matching ``add_*`` of the netlist. Supported lin
 numbers with suffixes, ``{expressions}``, ``'expressions'`` or parameter names):
 
 =====  ======================================================================================
-R      ``Rname n1 n2 value``
-C      ``Cname n1 n2 value [IC=v]``
+R      ``Rname n1 n2 value`` or ``Rname n1 n2 R=value``; a negative value is a VCCS on the element's own
+       terminals (``gain = 1/R``), zero becomes 1 mOhm (as ngspice-39)
+C      ``Cname n1 n2 value [IC=v]`` or ``Cname n1 n2 C=value [IC=v]`` (likewise ``L=`` for L)
 V, I   ``Vname n+ n- [[DC] value] [AC mag [phase]] [PWL(t v ...) | PULSE(v1 v2 [td [tr [tf [pw [per]]]]])
-       | SIN(vo va freq [td [theta [phase]]])]``; without a DC value the time-0 value is used (as
+       | SIN(vo va freq [td [theta [phase [ignored]]]])]`` and, on V sources only (as ngspice-39),
+       ``PWL(...) [TD=delay] [R=repeat-time]``; without a DC value the time-0 value is used (as
        ngspice does); ``AC mag [phase]`` (phase in degree) drives ``.ac``
 E      ``Ename n+ n- nc+ nc- gain``
 G      ``Gname n+ n- nc+ nc- transconductance`` (current n+ -> n- through the source)
@@ -27,12 +29,19 @@ import contextvars
 import math
 import re
 
+import numpy as np
+
 from neurosim.spice.expr import evaluate
 from neurosim.spice.lexer import Statement, is_number, parse_number
 
 __all__ = ["value_of", "add_element", "ELEMENT_LETTERS"]
 
 ELEMENT_LETTERS = "rcviedglfh"
+
+#: What a zero resistance becomes (ohm), as in ngspice-39 (``R1 a b 0`` is read as 1 mOhm).
+ZERO_RESISTANCE = 1e-3
+#: Largest number of corners a repeating PWL (``R=``) is unrolled to over the ``.tran`` run.
+MAX_PWL_POINTS = 1_000_000
 
 # unambiguous (no \d+\.?\d* split points), so a failing match on a long line stays linear
 _NUM = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)"
@@ -88,6 +97,8 @@ def _source(toks: list, scope: dict, st: Statement):
 
     dc = None
     wave = None
+    last_wave = None
+    pwl_kw: dict = {}
     k = 3
     while k < len(toks):
         word = toks[k].lower()
@@ -121,14 +132,57 @@ def _source(toks: list, scope: dict, st: Statement):
                     args.append(value_of(toks[k], scope, st))
                     k += 1
             wave = _waveform(word, args, st, PWL, Pulse, Sine)
+            last_wave = word
+        elif word in ("td", "r") and last_wave == "pwl" and k + 2 < len(toks) and toks[k + 1] == "=":
+            if word in pwl_kw:
+                raise st.error(f"PWL {word.upper()}= given twice")
+            if toks[0][:1].lower() == "i":
+                raise st.error(f"PWL {word.upper()}= on a current source: ngspice-39 takes TD= and R= on V sources "
+                               "only (it refuses this line with 'unknown parameter')")
+            pwl_kw[word] = value_of(toks[k + 2], scope, st)
+            k += 3
         elif dc is None and wave is None and k == 3:
             dc = value_of(toks[k], scope, st)
             k += 1
         else:
             raise st.error(f"unexpected {toks[k]!r} in a source specification")
+    if pwl_kw:
+        wave = _pwl_delay_repeat(wave, pwl_kw.get("td", 0.0), pwl_kw.get("r"), st, PWL)
     if dc is None:
         dc = float(wave.value(0.0)) if wave is not None else 0.0
     return dc, wave
+
+
+def _pwl_delay_repeat(wave, td: float, r, st: Statement, PWL):
+    """ngspice's ``PWL(...) TD=td R=r``: all corners shifted by ``td``; with ``R=r`` the part from the
+    corner at time ``r`` to the last corner repeats for ever (period ``t_last - r``), unrolled here
+    over the deck's ``.tran`` run (checked against ngspice-39: each repeat jumps back to the value at
+    ``r``)."""
+    times, values = wave.times, wave.values
+    if not math.isfinite(td) or td < 0:
+        raise st.error(f"PWL TD= must be a finite delay >= 0 s, got {td!r}")
+    if r is not None:
+        hit = [j for j in range(times.size) if times[j] == r]
+        if not hit:
+            raise st.error(f"PWL R={r!r} must be one of the PWL's corner times {times.tolist()[:8]}")
+        j0 = hit[-1] if r < times[-1] else times.size - 1
+        period = times[-1] - r
+        tran = TRAN_TIMES.get()
+        if period > 0 and tran is not None:
+            n = max(0, math.ceil((tran[1] - td - times[-1]) / period)) + 1  # one beyond TSTOP: a jump at TSTOP is a corner
+            seg_t, seg_v = times[j0:], values[j0:]
+            if (n * seg_t.size + times.size) > MAX_PWL_POINTS:
+                raise st.error(f"PWL R= repeats more than {MAX_PWL_POINTS} corners over the .tran run")
+            ts, vs = [times], [values]
+            for c in range(1, n + 1):
+                t_c, v_c = ts[-1][-1] + (seg_t - r), seg_v
+                t_c[0] = ts[-1][-1]  # each repeat starts exactly at the previous end (a step, no rounding gap)
+                if v_c[0] == vs[-1][-1]:  # no jump back: drop the repeated corner
+                    t_c, v_c = t_c[1:], v_c[1:]
+                ts.append(t_c)
+                vs.append(v_c)
+            times, values = np.maximum.accumulate(np.concatenate(ts)), np.concatenate(vs)
+    return PWL(times + td, values)
 
 
 #: (tstep, tstop) of the deck's ``.tran`` while a deck is read (ngspice's PULSE defaults), else None
@@ -177,9 +231,10 @@ def _waveform(word, args, st, PWL, Pulse, Sine):
         td2 = a[4] or td1 + tstep
         tau2 = a[5] or tstep
         return Exp(a[0], a[1], td1, tau1, td2, tau2)
-    if not 3 <= len(args) <= 6:
-        raise st.error(f"SIN needs vo va freq [td [theta [phase]]] (3 to 6 numbers), got {len(args)}")
-    return Sine(*args)
+    if not 3 <= len(args) <= 7:
+        raise st.error(f"SIN needs vo va freq [td [theta [phase]]] (3 to 6 numbers, a 7th is ignored as by "
+                       f"ngspice-39), got {len(args)}")
+    return Sine(*args[:6])
 
 
 def _ac_spec(toks: list, scope: dict, st: Statement):
@@ -232,10 +287,20 @@ def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st:
         From the netlist (the caller adds the location).
     """
     letter = toks[0][0].lower()
+    if letter in "rcl" and len(toks) >= 6 and toks[3].lower() == letter and toks[4] == "=":
+        toks = toks[:3] + toks[5:]  # ngspice's value form 'R1 a b R=2k', 'C1 a b C=40u', 'L1 a b L=1m'
     if letter == "r":
         _need(toks, 4, "Rname n1 n2 value", st)
         _no_extra(toks, 4, st)
-        net.add_resistor(name, node(toks[1]), node(toks[2]), value_of(toks[3], scope, st))
+        r = value_of(toks[3], scope, st)
+        if r == 0.0:
+            r = ZERO_RESISTANCE  # ngspice-39 replaces a zero resistance by 1 mOhm (measured: R=0 to 1k, 1 V -> 0.999999 V)
+        if r < 0 and math.isfinite(r):
+            # negative resistance (valid SPICE): a VCCS driven by its own terminal voltage, i = (v1 - v2) / r
+            n1, n2 = node(toks[1]), node(toks[2])
+            net.add_vccs(name, n1, n2, n1, n2, 1.0 / r)
+        else:
+            net.add_resistor(name, node(toks[1]), node(toks[2]), r)
     elif letter == "c":
         _need(toks, 4, "Cname n1 n2 value [IC=v]", st)
         kw = _keyword(toks, 4, ("ic",), scope, st)

@@ -3,11 +3,18 @@
 Grammar (recursive descent, precedence as in ngspice-39: ``-2**2`` is ``-4``, ``2**3**2`` is
 ``64``)::
 
+    cond   := or ("?" cond ":" cond)?                    ternary (lowest precedence, right-associative)
+    or     := and ("||" and)*
+    and    := cmp ("&&" cmp)*
+    cmp    := expr (("==" | "!=" | "<" | "<=" | ">" | ">=") expr)*   true is 1.0, false 0.0
     expr   := term (("+" | "-") term)*
     term   := unary (("*" | "/") unary)*
-    unary  := ("+" | "-") unary | power
+    unary  := ("+" | "-" | "!") unary | power
     power  := atom (("**" | "^") ("+" | "-")* atom)*     left-associative, as in ngspice
-    atom   := number | name | name "(" expr ("," expr)* ")" | "(" expr ")"
+    atom   := number | name | name "(" cond ("," cond)* ")" | "(" cond ")"
+
+Only the branch of ``?:`` that is taken can fail (the other is parsed, its errors in value ignored),
+as in ngspice.
 
 Numbers take SPICE scale suffixes (``2*1k``); names are parameters defined earlier; functions are
 listed in :data:`FUNCTIONS`; ``pi`` is predefined. Nesting depth and expression length are bounded
@@ -27,8 +34,9 @@ __all__ = ["evaluate", "FUNCTIONS", "CONSTANTS"]
 
 
 def _pwr(x, y):
-    # ngspice's pwr(x, y) = sign(x) * |x|**y
-    return math.copysign(abs(x) ** y, x)
+    # ngspice-39's pwr(x, y) in .param/{...} expressions is |x|**y (measured: pwr(-2, 3) = 8, pwr(-2, 2) = 4;
+    # the sign-keeping form belongs to B sources)
+    return abs(x) ** y
 
 
 #: Functions allowed in expressions: name -> (number of arguments, function). ``log`` is natural.
@@ -39,7 +47,10 @@ FUNCTIONS = {
     "sinh": (1, math.sinh), "cosh": (1, math.cosh), "tanh": (1, math.tanh),
     "floor": (1, math.floor), "ceil": (1, math.ceil), "int": (1, math.trunc),
     "sgn": (1, lambda x: float((x > 0) - (x < 0))),
+    "asinh": (1, math.asinh), "acosh": (1, math.acosh), "atanh": (1, math.atanh),
     "min": (2, min), "max": (2, max), "pow": (2, math.pow), "pwr": (2, _pwr), "atan2": (2, math.atan2),
+    "nint": (1, round),  # to the nearest integer, halves to even (C's nearbyint, as ngspice)
+    "ternary_fcn": (3, lambda c, a, b: a if c != 0 else b),
 }
 
 #: Predefined names.
@@ -47,7 +58,7 @@ CONSTANTS = {"pi": math.pi}
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?[a-z]*)"
-    r"|(?P<name>[a-z_][a-z0-9_.]*)|(?P<op>\*\*|[-+*/^(),]))"
+    r"|(?P<name>[a-z_][a-z0-9_.]*)|(?P<op>\*\*|==|!=|<=|>=|&&|\|\||[-+*/^(),?:<>!]))"
 )
 _MAX_DEPTH = 64
 _MAX_LENGTH = 10_000
@@ -71,6 +82,7 @@ class _Parser:
             pos = m.end()
         self.pos = 0
         self.depth = 0
+        self.lazy = 0  # > 0 while parsing the branch of ?: that is not taken: value errors ignored
         self.text = text
 
     def error(self, message: str) -> SpiceSyntaxError:
@@ -101,11 +113,54 @@ class _Parser:
     def parse(self) -> float:
         if not self.tokens:
             raise self.error("empty expression")
-        value = self.expr()
+        value = self.cond()
         if self.peek() is not None:
             raise self.error(f"unexpected {self.peek()[1]!r} in expression {self.text!r}")
         if not math.isfinite(value):
             raise self.error(f"expression {self.text!r} is not finite")
+        return value
+
+    def cond(self) -> float:
+        self.descend()
+        test = self.logic_or()
+        if self.peek() == ("op", "?"):
+            self.take()
+            self.lazy += test == 0
+            yes = self.cond()
+            self.lazy -= test == 0
+            self.expect(":")
+            self.lazy += test != 0
+            no = self.cond()
+            self.lazy -= test != 0
+            test = yes if test != 0 else no
+        self.depth -= 1
+        return test
+
+    def logic_or(self) -> float:
+        value = self.logic_and()
+        while self.peek() == ("op", "||"):
+            self.take()
+            rhs = self.logic_and()
+            value = float(value != 0 or rhs != 0)
+        return value
+
+    def logic_and(self) -> float:
+        value = self.compare()
+        while self.peek() == ("op", "&&"):
+            self.take()
+            rhs = self.compare()
+            value = float(value != 0 and rhs != 0)
+        return value
+
+    _CMP = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+    def compare(self) -> float:
+        value = self.expr()
+        while self.peek() is not None and self.peek()[0] == "op" and self.peek()[1] in self._CMP:
+            op = self.take()[1]
+            rhs = self.expr()
+            value = float(self._CMP[op](value, rhs))
         return value
 
     def expr(self) -> float:
@@ -127,18 +182,21 @@ class _Parser:
                 value = value * rhs
             else:
                 if rhs == 0:
+                    if self.lazy:
+                        value = 0.0
+                        continue
                     raise self.error(f"division by zero in expression {self.text!r}")
                 value = value / rhs
         return value
 
     def unary(self) -> float:
         tok = self.peek()
-        if tok in (("op", "+"), ("op", "-")):
+        if tok in (("op", "+"), ("op", "-"), ("op", "!")):
             self.take()
             self.descend()
             value = self.unary()
             self.depth -= 1
-            return -value if tok[1] == "-" else value
+            return float(value == 0) if tok[1] == "!" else -value if tok[1] == "-" else value
         return self.power()
 
     def power(self) -> float:
@@ -161,8 +219,10 @@ class _Parser:
                 raise ValueError("complex result")
             value = float(value)
         except (ValueError, OverflowError, ZeroDivisionError, TypeError):
+            if self.lazy:
+                return 0.0
             raise self.error(f"{name}{tuple(args)} is undefined in expression {self.text!r}") from None
-        if not math.isfinite(value):
+        if not math.isfinite(value) and not self.lazy:
             raise self.error(f"{name}{tuple(args)} is not finite in expression {self.text!r}")
         return value
 
@@ -173,7 +233,7 @@ class _Parser:
         if kind == "op":
             if text != "(":
                 raise self.error(f"unexpected {text!r} in expression {self.text!r}")
-            value = self.expr()
+            value = self.cond()
             self.expect(")")
             return value
         # a name: function call, parameter or constant
@@ -182,10 +242,10 @@ class _Parser:
                 raise self.error(f"unknown function {text!r} in expression {self.text!r}")
             nargs, fn = FUNCTIONS[text]
             self.take()
-            args = [self.expr()]
+            args = [self.cond()]
             while self.peek() == ("op", ","):
                 self.take()
-                args.append(self.expr())
+                args.append(self.cond())
             self.expect(")")
             if len(args) != nargs:
                 raise self.error(f"{text}() takes {nargs} argument(s), got {len(args)}")

@@ -36,6 +36,7 @@ MAX_ELEMENTS = 2_000_000
 MAX_SUBCKT_DEPTH = 64
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_ASSIGN = re.compile(r"(?<![=!<>])=(?!=)")
 
 
 @dataclasses.dataclass
@@ -73,7 +74,9 @@ def _param_assignments(st: Statement) -> list[tuple[str, str]]:
     parts = st.text.split(None, 1)
     if len(parts) < 2 or "=" not in parts[1]:
         raise st.error(".param needs name=value assignments")
-    pieces = parts[1].split("=")
+    pieces = _ASSIGN.split(parts[1])  # '=' of an assignment, not of '==', '!=', '<=', '>='
+    if len(pieces) < 2:
+        raise st.error(".param needs name=value assignments")
     out = []
     name = pieces[0].strip()
     for k, piece in enumerate(pieces[1:], start=1):
@@ -122,7 +125,16 @@ class _Flattener:
             raise st.error("X line needs: Xname node ... subckt [param=value ...]")
         return toks[1:last], toks[last].lower(), toks[last + 1 :]
 
-    def size(self, body: list, chain: tuple) -> int:
+    def lookup(self, name: str, defs: tuple, st: Statement):
+        """The definition ``name`` visible here: the innermost enclosing ``.subckt`` first (ngspice's
+        scoping of nested definitions), the deck's top-level ones last."""
+        for k, d in enumerate(defs):
+            if name in d:
+                return d[name], (d[name].subckts,) + defs[k:], k  # its body sees the scope it was defined in
+        raise st.error(f"unknown subcircuit {name!r}")
+
+    def size(self, body: list, chain: tuple, defs: tuple = None, chain_defs: tuple = ()) -> int:
+        defs = (self.deck.subckts,) if defs is None else defs
         total = 0
         for st in body:
             word = st.text[:1].lower()
@@ -134,15 +146,15 @@ class _Flattener:
                     raise st.error(f"the deck expands to more than {self.max_elements} elements and instances")
                 continue
             _, sub, _ = self._instance_target(st)
-            if sub not in self.deck.subckts:
-                raise st.error(f"unknown subcircuit {sub!r}")
-            if sub in chain:
+            found, inner_defs, _ = self.lookup(sub, defs, st)
+            if id(found) in [id(d) for d in chain_defs]:
                 raise st.error(f"subcircuit {sub!r} instantiates itself: {' -> '.join(chain + (sub,))}")
             if len(chain) >= MAX_SUBCKT_DEPTH:
                 raise st.error(f"subcircuits nested deeper than {MAX_SUBCKT_DEPTH} levels")
-            if sub not in self._sizes:
-                self._sizes[sub] = self.size(self.deck.subckts[sub].body, chain + (sub,))
-            total += 1 + self._sizes[sub]  # the instance itself counts: empty subcircuits can nest too
+            if id(found) not in self._sizes:
+                self._sizes[id(found)] = self.size(found.body, chain + (sub,), inner_defs,
+                                                   chain_defs + (found,))
+            total += 1 + self._sizes[id(found)]  # the instance itself counts: empty subcircuits can nest too
             if total > self.max_elements:
                 raise st.error(f"the deck expands to more than {self.max_elements} elements and instances")
         return total
@@ -154,11 +166,18 @@ class _Flattener:
             return "0"
         if prefix and low in ports:
             return ports[low]
+        if low in self.deck.globals:  # .global node: one node everywhere, named as at top level
+            return self.nodes.setdefault(low, token)
         full = prefix + token
         return self.nodes.setdefault(prefix.lower() + low, full)
 
-    def run(self, body: list, scope: dict, prefix: str, ports: dict) -> None:
+    def run(self, body: list, scope: dict, prefix: str, ports: dict, defs: tuple = None,
+            scopes: tuple = None) -> None:
+        defs = (self.deck.subckts,) if defs is None else defs
         scope = dict(scope)
+        # parameters seen by the definitions of each level of ``defs``: this body's own (filled in as its
+        # .param lines are read) for its local definitions, the enclosing instances' for outer ones
+        scopes = (scope,) + (scopes[1:] if scopes else ()) if len(defs) > 1 else (self.deck_params,)
         for st in body:
             if st.text[:1] == ".":  # .param (the only directive kept in bodies)
                 for name, expr in _param_assignments(st):
@@ -174,7 +193,7 @@ class _Flattener:
                 raise st.error(f"duplicate element name {name!r} (first defined at {first.path}:{first.line})")
             self.names[low] = st
             if toks[0][:1].lower() == "x":
-                self.instance(st, name, scope, prefix, ports)
+                self.instance(st, name, scope, prefix, ports, defs, scopes)
                 continue
 
             def node(tok, _p=prefix, _ports=ports):
@@ -187,9 +206,10 @@ class _Flattener:
             except ValueError as exc:  # ParameterError / NetlistError from the netlist: add the line
                 raise st.error(str(exc)) from None
 
-    def instance(self, st: Statement, name: str, scope: dict, prefix: str, ports: dict) -> None:
+    def instance(self, st: Statement, name: str, scope: dict, prefix: str, ports: dict, defs: tuple,
+                 scopes: tuple) -> None:
         nodes, sub_name, rest = self._instance_target(st)
-        sub = self.deck.subckts[sub_name]
+        sub, inner_defs, level = self.lookup(sub_name, defs, st)
         if len(nodes) != len(sub.ports):
             raise st.error(f"subcircuit {sub_name!r} has {len(sub.ports)} ports {sub.ports}, got {len(nodes)} nodes")
         overrides: dict = {}
@@ -201,11 +221,12 @@ class _Flattener:
                 raise st.error(f"subcircuit {sub_name!r} has no parameter {rest[k]!r} (has {sorted(sub.defaults)})")
             overrides[key] = value_of(rest[k + 2], scope, st)
         inner = {p: self.node(tok, prefix, ports) for p, tok in zip(sub.ports, nodes)}
-        # parameters: global ones, then the definition's defaults (evaluated in order), then overrides
-        sub_scope = dict(self.deck_params)
+        # parameters: those where the definition stands (the deck's .param for a top-level one, the enclosing
+        # instance's for a nested one, as ngspice), then the definition's defaults (in order), then overrides
+        sub_scope = dict(scopes[level] if level < len(scopes) else self.deck_params)
         for key, expr in sub.defaults.items():
             sub_scope[key] = overrides[key] if key in overrides else value_of(expr, sub_scope, sub.where)
-        self.run(sub.body, sub_scope, name + ".", inner)
+        self.run(sub.body, sub_scope, name + ".", inner, inner_defs, (None,) + scopes[level:])
 
 
 def _resolve_controls(net, statements: dict) -> None:

@@ -125,41 +125,66 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
     fast_drift = not ni.of("levels") and all(callable(getattr(it, "factor", None)) for it in drift_items)
     fast_noise = all(callable(getattr(it, "amplitude", None)) and callable(getattr(it, "time_factor", None))
                      for it in noise_items)
-    # per tile: the stacked programmed conductances and drift draws of all seeds
-    stacks = []
+    # per tile: the programmed conductances and drift draws of all seeds stacked as (rows, seeds, cols),
+    # so that the read of all seeds is one matrix product V @ G(t).reshape(rows, seeds * cols)
+    n_s, n_x = len(seeds), X.shape[0]
+    stacks, size = [], 0
     for k, tile in enumerate(ref.tiles):
         tiles = [xb.tiles[k] for xb in xbs]
-        G = np.stack([t.G for t in tiles])
-        G_prog = np.stack([t.G_prog for t in tiles])
-        draws = tuple(np.stack([t._drift[j] for t in tiles]) for j in range(len(tile._drift)))
+        G = np.stack([t.G for t in tiles], axis=1)
+        G_prog = np.stack([t.G_prog for t in tiles], axis=1)
+        draws = tuple(np.stack([t._drift[j] for t in tiles], axis=1) for j in range(len(tile._drift)))
         V = dac.v_read * dac_quantize(dac, X[:, tile.r0 : tile.r1]) / dac.x_max
         amp2 = [np.square(it.amplitude(G_prog)) for it in noise_items] if fast_noise else None
-        stacks.append((tile, G, G_prog, draws, V, V * V, amp2, ref._v_range(tile, False)))
+        GA2 = None  # |G|^2 amplitude^2 of a single separable read noise: time-independent, computed once
+        if fast_noise and len(noise_items) == 1:
+            GA2 = np.square(G)
+            GA2 *= amp2[0]
+        stacks.append((tile, G, G_prog, draws, V, V * V, GA2, amp2, ref._v_range(tile, False)))
+        size = max(size, G.size)
+    # work buffers shared by the tiles and reused at every time
+    buf_f, buf_g = np.empty(size), np.empty(size)
 
     def read_at(t):
-        out = np.zeros((len(seeds), X.shape[0], ref.n_out))
-        for tile, G, G_prog, draws, V, V2, amp2, v_range in stacks:
-            if fast_drift:
+        out = np.zeros((n_s, n_x, ref.n_out))
+        for tile, G, G_prog, draws, V, V2, GA2, amp2, v_range in stacks:
+            rows, cols = G.shape[0], G.shape[2]
+            f = buf_f[: G.size].reshape(G.shape)
+            if fast_drift and drift_items:
+                drift_items[0].factor(t, draws[0], out=f)
+                Gt = np.multiply(G, f, out=buf_g[: G.size].reshape(G.shape))
+                for it, draw in zip(drift_items[1:], draws[1:]):
+                    Gt *= it.factor(t, draw, out=f)
+                if len(drift_items) > 1:  # f must hold the total factor G(t) / G
+                    np.divide(Gt, G, out=f, where=G != 0)
+                    f[G == 0] = 0.0
+            elif fast_drift:
                 Gt = G
-                for it, draw in zip(drift_items, draws):
-                    Gt = Gt * it.factor(t, draw)
             else:
                 Gt = ni.conductance(G, t, draws) if ni.items else G
-            I = np.matmul(V, Gt)  # (seeds, batch, cols)
+            I = np.matmul(V, Gt.reshape(rows, n_s * cols))  # (batch, seeds * cols)
             if noise_items:
-                if fast_noise:
-                    w = [float(it.time_factor(t)) ** 2 for it in noise_items]
-                    var = Gt * Gt
-                    if len(amp2) == 1:
-                        var *= amp2[0]
-                        var *= w[0]
-                    else:
-                        var *= sum(a * wk for a, wk in zip(amp2, w))
+                if GA2 is not None and fast_drift and drift_items:
+                    var = np.multiply(f, f, out=f)  # |G(t)|^2 A^2 = f^2 (|G|^2 A^2), the latter precomputed
+                    var *= GA2
+                    w = float(noise_items[0].time_factor(t)) ** 2  # a scalar: folded into the small product
+                elif GA2 is not None and Gt is G:
+                    var, w = GA2, float(noise_items[0].time_factor(t)) ** 2
+                elif fast_noise:
+                    wk = [float(it.time_factor(t)) ** 2 for it in noise_items]
+                    var = np.square(Gt) * sum(a * v for a, v in zip(amp2, wk))
+                    w = 1.0
                 else:
                     var = np.square(ni.read_std(Gt, t, G_prog=G_prog))
-                I += normal_from_variance(rng, np.ascontiguousarray(np.matmul(V2, var)))
-            y = adc_convert(adc, gain * ref.map.combine(I), v_range, rng)
-            out[:, :, tile.o0 : tile.o1] += y * scale
+                    w = 1.0
+                nv = np.matmul(V2, var.reshape(rows, n_s * cols))
+                if w != 1.0:
+                    nv *= w
+                I += normal_from_variance(rng, nv)
+            I = I.reshape(n_x, n_s, cols)
+            y = adc_convert(adc, gain * ref.map.combine(I), v_range, rng)  # (batch, seeds, outputs)
+            y *= scale
+            out[:, :, tile.o0 : tile.o1] += y.transpose(1, 0, 2)
         return out
 
     result = np.empty((len(ts), len(seeds), n_b, ref.n_out))

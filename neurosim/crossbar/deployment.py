@@ -135,22 +135,47 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
         G_prog = np.stack([t.G_prog for t in tiles], axis=1)
         draws = tuple(np.stack([t._drift[j] for t in tiles], axis=1) for j in range(len(tile._drift)))
         V = dac.v_read * dac_quantize(dac, X[:, tile.r0 : tile.r1]) / dac.x_max
-        amp2 = [np.square(it.amplitude(G_prog)) for it in noise_items] if fast_noise else None
-        GA2 = None  # |G|^2 amplitude^2 of a single separable read noise: time-independent, computed once
-        if fast_noise and len(noise_items) == 1:
-            GA2 = np.square(G)
-            GA2 *= amp2[0]
+        amp2 = GA2 = None
+        if fast_noise and len(noise_items) == 1:  # (|G| amplitude)^2 of the single separable read noise: computed once
+            GA2 = np.multiply(noise_items[0].amplitude(G_prog), G)
+            np.square(GA2, out=GA2)
+            if not (fast_drift and len(drift_items) == 1):
+                amp2 = [np.square(noise_items[0].amplitude(G_prog))]
+        elif fast_noise:
+            amp2 = [np.square(it.amplitude(G_prog)) for it in noise_items]
         stacks.append((tile, G, G_prog, draws, V, V * V, GA2, amp2, ref._v_range(tile, False)))
         size = max(size, G.size)
     # work buffers shared by the tiles and reused at every time
     buf_f, buf_g = np.empty(size), np.empty(size)
+    # the common case (one drift item with factor(), at most one separable read noise): G(t) and the
+    # variances are computed in row blocks of ~32k devices that stay in cache (one pass over memory)
+    one_pass = fast_drift and len(drift_items) == 1 and (not noise_items or fast_noise and len(noise_items) == 1)
+    buf_c = np.empty(min(size, 1 << 15) + max(G.shape[1] * G.shape[2] for _, G, *_ in stacks)) if one_pass else None
+
+    def drift_one_pass(t, G, nu, GA2, Gt, var):
+        """``Gt = G f(t)`` and ``var = f(t)^2 |G|^2 A^2`` (2-D ``(rows, seeds*cols)`` arrays), in row blocks."""
+        n = G.shape[1]
+        step = max(1, (1 << 15) // n)
+        for r in range(0, G.shape[0], step):
+            e = min(r + step, G.shape[0])
+            f = buf_c[: (e - r) * n].reshape(e - r, n)
+            drift_items[0].factor(t, nu[r:e], out=f)
+            np.multiply(G[r:e], f, out=Gt[r:e])
+            if var is not None:
+                np.multiply(f, f, out=f)
+                np.multiply(f, GA2[r:e], out=var[r:e])
 
     def read_at(t):
         out = np.zeros((n_s, n_x, ref.n_out))
         for tile, G, G_prog, draws, V, V2, GA2, amp2, v_range in stacks:
             rows, cols = G.shape[0], G.shape[2]
             f = buf_f[: G.size].reshape(G.shape)
-            if fast_drift and drift_items:
+            if one_pass:
+                Gt = buf_g[: G.size].reshape(G.shape)
+                shp = (rows, n_s * cols)
+                drift_one_pass(t, G.reshape(shp), draws[0].reshape(shp), None if GA2 is None else GA2.reshape(shp),
+                               Gt.reshape(shp), None if GA2 is None else f.reshape(shp))
+            elif fast_drift and drift_items:
                 drift_items[0].factor(t, draws[0], out=f)
                 Gt = np.multiply(G, f, out=buf_g[: G.size].reshape(G.shape))
                 for it, draw in zip(drift_items[1:], draws[1:]):
@@ -164,7 +189,10 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
                 Gt = ni.conductance(G, t, draws) if ni.items else G
             I = np.matmul(V, Gt.reshape(rows, n_s * cols))  # (batch, seeds * cols)
             if noise_items:
-                if GA2 is not None and fast_drift and drift_items:
+                if one_pass:
+                    var = f  # filled by drift_one_pass
+                    w = float(noise_items[0].time_factor(t)) ** 2
+                elif GA2 is not None and fast_drift and drift_items:
                     var = np.multiply(f, f, out=f)  # |G(t)|^2 A^2 = f^2 (|G|^2 A^2), the latter precomputed
                     var *= GA2
                     w = float(noise_items[0].time_factor(t)) ** 2  # a scalar: folded into the small product

@@ -20,6 +20,13 @@ reads of :math:`x_{max} e_i` at 0 and :math:`t`, through the same vectorized rea
 the result equals ``Crossbar(weights, config, seed=s).matmul(X, t)`` to rounding; with noise it is
 equal in distribution (its own read-noise stream, ``read_seed``).
 
+Speed: the conductances of all seeds are stored as ``(rows, seeds, cols)``, so a read at one time is
+one matrix product ``V @ G(t)`` of shape ``(batch, seeds * cols)``; with one drift item offering
+``factor`` and at most one separable read noise, :math:`G(t) = G f(t)` and the variances
+:math:`f(t)^2 (|G| A)^2` (the latter computed once) are formed in cache-sized row blocks into buffers
+reused at every time, and the scalar time factor of the noise multiplies the small product
+:math:`V^2 \mathrm{var}` instead of every device.
+
 Eligible: ``device`` mode, linear devices without a ``read_iv`` non-ideality, amplitude or
 pulse-width inputs, no read disturb.
 

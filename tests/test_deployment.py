@@ -4,6 +4,8 @@ Monte Carlo checks state their standard error (SE) and allow 5 SE; deterministic
 the measured rounding error.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -309,3 +311,27 @@ def test_hardware_t_start_is_the_read_time_without_step_time():
     a(x)
     xb = next(iter(a.ops.crossbars.values()))
     assert xb.plan(YEAR) is not None and any(k[1] == YEAR for k in xb._plans)
+
+
+def test_deployment_reads_same_seed_bit_identical_and_two_drift_items():
+    card = read_card("pcm_joshi2020")
+    prog, drift, noise = card.nonidealities
+    cfg = CrossbarConfig(device=card.name, mode="device", nonidealities=card.nonidealities, tile_rows=16, tile_cols=16)
+    a = deployment_reads(W, cfg, X, [HOUR, YEAR], [0, 3], read_seed=4)
+    b = deployment_reads(W, cfg, X, [HOUR, YEAR], [0, 3], read_seed=4)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, deployment_reads(W, cfg, X, [HOUR, YEAR], [0, 3], read_seed=5))
+    # two drift items with factor(): the total factor is the product (noise-free: equal to the crossbar)
+    two = (prog, drift, dataclasses.replace(drift, scale=0.5))
+    cfg2 = CrossbarConfig(device=card.name, mode="device", nonidealities=two, tile_rows=16, tile_cols=16)
+    Y = deployment_reads(W, cfg2, X, [0.0, DAY], [2])
+    for i, t in enumerate([0.0, DAY]):
+        assert np.max(np.abs(Y[i, 0] - Crossbar(W, cfg2, seed=2).matmul(X, t=t))) <= 1e-12
+    # ... and with read noise: equal in distribution (the variance uses the total factor)
+    cfg3 = CrossbarConfig(device=card.name, mode="device", nonidealities=two + (noise,), adc=ADC(bits=8))
+    x1 = np.tile(X[:1], (4000, 1))
+    a = deployment_reads(W, cfg3, x1, [DAY], [7])[0, 0]
+    b = Crossbar(W, cfg3, seed=7).matmul(x1, t=DAY)
+    sd = b.std(axis=0, ddof=1)
+    assert np.all(np.abs(a.mean(axis=0) - b.mean(axis=0)) < 5 * np.sqrt(2 / 4000) * sd + 1e-12)
+    assert np.all(np.abs(a.std(axis=0, ddof=1) / sd - 1) < 5 / np.sqrt(4000) + 0.02)

@@ -20,6 +20,13 @@ reads of :math:`x_{max} e_i` at 0 and :math:`t`, through the same vectorized rea
 the result equals ``Crossbar(weights, config, seed=s).matmul(X, t)`` to rounding; with noise it is
 equal in distribution (its own read-noise stream, ``read_seed``).
 
+Speed: the conductances of all seeds are stored as ``(rows, seeds, cols)``, so a read at one time is
+one matrix product ``V @ G(t)`` of shape ``(batch, seeds * cols)``; with one drift item offering
+``factor`` and at most one separable read noise, :math:`G(t) = G f(t)` and the variances
+:math:`f(t)^2 (|G| A)^2` (the latter computed once) are formed in cache-sized row blocks into buffers
+reused at every time, and the scalar time factor of the noise multiplies the small product
+:math:`V^2 \mathrm{var}` instead of every device.
+
 Eligible: ``device`` mode, linear devices without a ``read_iv`` non-ideality, amplitude or
 pulse-width inputs, no read disturb.
 
@@ -125,41 +132,94 @@ def deployment_reads(weights, config: CrossbarConfig, X, times, seeds, *, read_s
     fast_drift = not ni.of("levels") and all(callable(getattr(it, "factor", None)) for it in drift_items)
     fast_noise = all(callable(getattr(it, "amplitude", None)) and callable(getattr(it, "time_factor", None))
                      for it in noise_items)
-    # per tile: the stacked programmed conductances and drift draws of all seeds
-    stacks = []
+    # per tile: the programmed conductances and drift draws of all seeds stacked as (rows, seeds, cols),
+    # so that the read of all seeds is one matrix product V @ G(t).reshape(rows, seeds * cols)
+    n_s, n_x = len(seeds), X.shape[0]
+    stacks, size = [], 0
     for k, tile in enumerate(ref.tiles):
         tiles = [xb.tiles[k] for xb in xbs]
-        G = np.stack([t.G for t in tiles])
-        G_prog = np.stack([t.G_prog for t in tiles])
-        draws = tuple(np.stack([t._drift[j] for t in tiles]) for j in range(len(tile._drift)))
+        G = np.stack([t.G for t in tiles], axis=1)
+        G_prog = np.stack([t.G_prog for t in tiles], axis=1)
+        draws = tuple(np.stack([t._drift[j] for t in tiles], axis=1) for j in range(len(tile._drift)))
         V = dac.v_read * dac_quantize(dac, X[:, tile.r0 : tile.r1]) / dac.x_max
-        amp2 = [np.square(it.amplitude(G_prog)) for it in noise_items] if fast_noise else None
-        stacks.append((tile, G, G_prog, draws, V, V * V, amp2, ref._v_range(tile, False)))
+        amp2 = GA2 = None
+        if fast_noise and len(noise_items) == 1:  # (|G| amplitude)^2 of the single separable read noise: computed once
+            GA2 = np.multiply(noise_items[0].amplitude(G_prog), G)
+            np.square(GA2, out=GA2)
+            if not (fast_drift and len(drift_items) == 1):
+                amp2 = [np.square(noise_items[0].amplitude(G_prog))]
+        elif fast_noise:
+            amp2 = [np.square(it.amplitude(G_prog)) for it in noise_items]
+        stacks.append((tile, G, G_prog, draws, V, V * V, GA2, amp2, ref._v_range(tile, False)))
+        size = max(size, G.size)
+    # work buffers shared by the tiles and reused at every time
+    buf_f, buf_g = np.empty(size), np.empty(size)
+    # the common case (one drift item with factor(), at most one separable read noise): G(t) and the
+    # variances are computed in row blocks of ~32k devices that stay in cache (one pass over memory)
+    one_pass = fast_drift and len(drift_items) == 1 and (not noise_items or fast_noise and len(noise_items) == 1)
+    buf_c = np.empty(min(size, 1 << 15) + max(G.shape[1] * G.shape[2] for _, G, *_ in stacks)) if one_pass else None
+
+    def drift_one_pass(t, G, nu, GA2, Gt, var):
+        """``Gt = G f(t)`` and ``var = f(t)^2 |G|^2 A^2`` (2-D ``(rows, seeds*cols)`` arrays), in row blocks."""
+        n = G.shape[1]
+        step = max(1, (1 << 15) // n)
+        for r in range(0, G.shape[0], step):
+            e = min(r + step, G.shape[0])
+            f = buf_c[: (e - r) * n].reshape(e - r, n)
+            drift_items[0].factor(t, nu[r:e], out=f)
+            np.multiply(G[r:e], f, out=Gt[r:e])
+            if var is not None:
+                np.multiply(f, f, out=f)
+                np.multiply(f, GA2[r:e], out=var[r:e])
 
     def read_at(t):
-        out = np.zeros((len(seeds), X.shape[0], ref.n_out))
-        for tile, G, G_prog, draws, V, V2, amp2, v_range in stacks:
-            if fast_drift:
+        out = np.zeros((n_s, n_x, ref.n_out))
+        for tile, G, G_prog, draws, V, V2, GA2, amp2, v_range in stacks:
+            rows, cols = G.shape[0], G.shape[2]
+            f = buf_f[: G.size].reshape(G.shape)
+            if one_pass:
+                Gt = buf_g[: G.size].reshape(G.shape)
+                shp = (rows, n_s * cols)
+                drift_one_pass(t, G.reshape(shp), draws[0].reshape(shp), None if GA2 is None else GA2.reshape(shp),
+                               Gt.reshape(shp), None if GA2 is None else f.reshape(shp))
+            elif fast_drift and drift_items:
+                drift_items[0].factor(t, draws[0], out=f)
+                Gt = np.multiply(G, f, out=buf_g[: G.size].reshape(G.shape))
+                for it, draw in zip(drift_items[1:], draws[1:]):
+                    Gt *= it.factor(t, draw, out=f)
+                if len(drift_items) > 1:  # f must hold the total factor G(t) / G
+                    np.divide(Gt, G, out=f, where=G != 0)
+                    f[G == 0] = 0.0
+            elif fast_drift:
                 Gt = G
-                for it, draw in zip(drift_items, draws):
-                    Gt = Gt * it.factor(t, draw)
             else:
                 Gt = ni.conductance(G, t, draws) if ni.items else G
-            I = np.matmul(V, Gt)  # (seeds, batch, cols)
+            I = np.matmul(V, Gt.reshape(rows, n_s * cols))  # (batch, seeds * cols)
             if noise_items:
-                if fast_noise:
-                    w = [float(it.time_factor(t)) ** 2 for it in noise_items]
-                    var = Gt * Gt
-                    if len(amp2) == 1:
-                        var *= amp2[0]
-                        var *= w[0]
-                    else:
-                        var *= sum(a * wk for a, wk in zip(amp2, w))
+                if one_pass:
+                    var = f  # filled by drift_one_pass
+                    w = float(noise_items[0].time_factor(t)) ** 2
+                elif GA2 is not None and fast_drift and drift_items:
+                    var = np.multiply(f, f, out=f)  # |G(t)|^2 A^2 = f^2 (|G|^2 A^2), the latter precomputed
+                    var *= GA2
+                    w = float(noise_items[0].time_factor(t)) ** 2  # a scalar: folded into the small product
+                elif GA2 is not None and Gt is G:
+                    var, w = GA2, float(noise_items[0].time_factor(t)) ** 2
+                elif fast_noise:
+                    wk = [float(it.time_factor(t)) ** 2 for it in noise_items]
+                    var = np.square(Gt) * sum(a * v for a, v in zip(amp2, wk))
+                    w = 1.0
                 else:
                     var = np.square(ni.read_std(Gt, t, G_prog=G_prog))
-                I += normal_from_variance(rng, np.ascontiguousarray(np.matmul(V2, var)))
-            y = adc_convert(adc, gain * ref.map.combine(I), v_range, rng)
-            out[:, :, tile.o0 : tile.o1] += y * scale
+                    w = 1.0
+                nv = np.matmul(V2, var.reshape(rows, n_s * cols))
+                if w != 1.0:
+                    nv *= w
+                I += normal_from_variance(rng, nv)
+            I = I.reshape(n_x, n_s, cols)
+            y = adc_convert(adc, gain * ref.map.combine(I), v_range, rng)  # (batch, seeds, outputs)
+            y *= scale
+            out[:, :, tile.o0 : tile.o1] += y.transpose(1, 0, 2)
         return out
 
     result = np.empty((len(ts), len(seeds), n_b, ref.n_out))

@@ -101,9 +101,17 @@ def pcm_nu_stats(g, g_max: float):
     >>> float(mu[0]), float(sd[0])   # clipped at both ends for x = 1
     (0.049, 0.008)
     """
-    x = np.maximum(np.abs(np.asarray(g, dtype=float)) / g_max, _ZERO_CLIP)
-    lx = np.log(x)
-    return np.clip(-0.0155 * lx + 0.0244, 0.049, 0.1), np.clip(-0.0125 * lx - 0.0059, 0.008, 0.045)
+    lx = np.abs(np.asarray(g, dtype=float)) / g_max
+    np.maximum(lx, _ZERO_CLIP, out=lx)
+    np.log(lx, out=lx)
+    # in place, the same roundings as clip(-0.0155 lx + 0.0244, ...) (clip = min(max(.)))
+    mu = np.multiply(lx, -0.0155)
+    mu += 0.0244
+    np.minimum(np.maximum(mu, 0.049, out=mu), 0.1, out=mu)
+    lx *= -0.0125
+    lx -= 0.0059
+    np.minimum(np.maximum(lx, 0.008, out=lx), 0.045, out=lx)
+    return mu, lx
 
 
 def pcm_mean_drift_factor(g, g_max: float, t, t0: float = 20.0, scale: float = 1.0):
@@ -180,11 +188,17 @@ class PCMProgrammingNoise(Checked):
     def sigma(self, g):
         """Standard deviation (S) of the programmed conductance for targets ``g`` (S)."""
         x = np.asarray(g, dtype=float) / self.g_max
-        acc = np.full(x.shape, self.coeffs[-1])
-        for c in self.coeffs[-2::-1]:  # Horner
-            acc *= x
-            acc += c
-        return np.abs(acc) * (self.g_max / self.g_ref)
+        if len(self.coeffs) == 1:
+            acc = np.full(x.shape, self.coeffs[0])
+        else:  # Horner, in place
+            acc = np.multiply(x, self.coeffs[-1])
+            acc += self.coeffs[-2]
+            for c in self.coeffs[-3::-1]:
+                acc *= x
+                acc += c
+        np.abs(acc, out=acc)
+        acc *= self.g_max / self.g_ref
+        return acc
 
     def apply(self, G, rng):
         """Programmed conductances (S) for the written ``G`` (S), clipped at 0 as aihwkit does."""
@@ -192,7 +206,12 @@ class PCMProgrammingNoise(Checked):
         if self.scale == 0.0:
             return G.copy()
         z = _rng("PCMProgrammingNoise", rng).standard_normal(G.shape)
-        return np.maximum(G + self.scale * self.sigma(G) * z, 0.0)
+        dg = self.sigma(G)  # in place, the same roundings as max(G + scale sigma z, 0)
+        if self.scale != 1.0:
+            dg *= self.scale
+        dg *= z
+        dg += G
+        return np.maximum(dg, 0.0, out=dg)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,12 +254,25 @@ class PCMDrift(Checked):
         """Per-device exponents (dimensionless) for programmed conductances ``G`` (S)."""
         mu, sd = pcm_nu_stats(G, self.g_max)
         z = _rng("PCMDrift", rng).standard_normal(np.shape(mu))
-        return np.abs(mu + sd * z) * self.scale
+        z *= sd  # in place, the same roundings as |mu + sd z| scale
+        z += mu
+        np.abs(z, out=z)
+        if self.scale != 1.0:
+            z *= self.scale
+        return z
 
-    def factor(self, t, nu):
-        r"""The drift factor :math:`((t + t_0)/t_0)^{-\nu}`; ``t`` broadcasts against ``nu``."""
+    def factor(self, t, nu, out=None):
+        r"""The drift factor :math:`((t + t_0)/t_0)^{-\nu} = e^{-\nu \ln(1 + t/t_0)}`; ``t`` broadcasts against ``nu``.
+
+        The logarithm is taken once per time (not per device); ``out`` (float64 array of the
+        broadcast shape) receives the result in place, without temporaries.
+        """
         t = _time("PCMDrift", t)
-        return np.exp(-np.asarray(nu, dtype=float) * np.log1p(t / self.t0))
+        neg_log = -np.log1p(t / self.t0)
+        if out is None:
+            return np.exp(np.multiply(nu, neg_log, dtype=float))
+        np.multiply(nu, neg_log, out=out)
+        return np.exp(out, out=out)
 
     def at(self, G, t, draw):
         """Conductances (S) ``t`` s after programming to ``G`` (S) with per-device exponents ``draw``."""

@@ -27,6 +27,11 @@ from neurosim.seeding import check_seed
 from neurosim.seeding import rng as seeded_rng
 from neurosim.tasks import RidgeReadout, fit_ridge
 
+try:  # scipy's compiled CSR kernel y += A x (stable for a decade, but private: fall back to A @ x)
+    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+except ImportError:  # pragma: no cover
+    _csr_matvec = None
+
 __all__ = ["ESN", "spectral_radius", "scale_spectral_radius", "DENSE_EIG_MAX"]
 
 #: Largest matrix whose spectral radius is computed from all eigenvalues (dense LAPACK); larger
@@ -77,7 +82,16 @@ def spectral_radius(W) -> float:
         W = W.toarray() if scipy.sparse.issparse(W) else W
         return float(np.max(np.abs(np.linalg.eigvals(W))))
     v0 = np.full(n, 1.0 / np.sqrt(n))
-    vals = scipy.sparse.linalg.eigs(scipy.sparse.csr_matrix(W), k=1, which="LM", v0=v0, tol=1e-12,
+    A = scipy.sparse.csr_matrix(W, dtype=np.float64)
+    if _csr_matvec is not None:  # ARPACK asks for hundreds of products: skip the sparse dispatch on each
+
+        def matvec(v, C=A):
+            out = np.zeros(n)
+            _csr_matvec(n, n, C.indptr, C.indices, C.data, np.ascontiguousarray(v, dtype=np.float64).ravel(), out)
+            return out
+
+        A = scipy.sparse.linalg.LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    vals = scipy.sparse.linalg.eigs(A, k=1, which="LM", v0=v0, tol=1e-12,
                                     maxiter=100 * n, return_eigenvectors=False)
     return float(np.abs(vals[0]))
 
@@ -326,32 +340,50 @@ class ESN:
             return np.zeros((batch, self.n_units)), np.zeros((batch, n_out))
         return self.state_.copy(), self._y_prev.copy()
 
-    def _recurrent(self, x: np.ndarray, analog: bool) -> np.ndarray:
+    def _add_recurrent(self, x: np.ndarray, out: np.ndarray, analog: bool) -> None:
+        """``out += W x`` for every row of ``x`` (batch, n): the crossbar read, or the digital product."""
         if analog:
-            return self.crossbar_.matmul(x)
-        return x @ self._WT if self._WT is not None else (self.W_ @ x.T).T
+            out += self.crossbar_.matmul(x)
+        elif self._WT is not None:
+            out += x @ self._WT
+        elif x.shape[0] == 1 and _csr_matvec is not None:
+            # one sequence (the common case): scipy's CSR kernel accumulates into ``out`` directly,
+            # which skips the sparse-matrix dispatch that costs as much as the product at n = 500
+            W = self.W_
+            _csr_matvec(W.shape[0], W.shape[1], W.indptr, W.indices, W.data, x[0], out[0])
+        else:
+            out += (self.W_ @ x.T).T
 
     def _run(self, U3, x, y_prev, teacher=None, readout=None, analog=None):
-        """States (and outputs with feedback) along U3 (time, batch, in) from state x."""
+        """States (and outputs with feedback) along U3 (time, batch, in) from state x.
+
+        Each step is a handful of in-place operations on preallocated arrays (the loop over time is
+        the only Python loop, so its per-step overhead is what the user waits for)."""
         analog = self.crossbar_ is not None if analog is None else analog
         a = self.leak_rate
         drive = U3 @ self.W_in_.T + self.bias_
         T = U3.shape[0]
         states = np.empty((T, *x.shape))
         outs = np.empty((T, *y_prev.shape)) if self.feedback and readout is not None else None
+        pre = np.empty_like(x)
         for t in range(T):
-            pre = self._recurrent(x, analog) + drive[t]
+            np.copyto(pre, drive[t])
+            self._add_recurrent(x, pre, analog)
             if self.feedback:
                 pre += y_prev @ self.W_fb_.T
-            x = (1.0 - a) * x + a * np.tanh(pre)
-            states[t] = x
+            np.tanh(pre, out=pre)
+            pre *= a
+            x_new = states[t]
+            np.multiply(x, 1.0 - a, out=x_new)
+            x_new += pre
+            x = x_new
             if self.feedback:
                 if teacher is not None:
                     y_prev = teacher[t]
                 else:
                     y_prev = readout.predict(x)
                     outs[t] = y_prev
-        return states, x, y_prev, outs
+        return states, x.copy(), y_prev, outs
 
     def fit(self, X, y) -> "ESN":
         """Run the reservoir from zero on ``X``, fit the readout to ``y`` after ``warmup`` steps.

@@ -11,7 +11,6 @@ import pytest
 from neurosim.errors import NetlistError, SpiceSyntaxError
 from neurosim.netlist import PWL, Pulse, Sine
 from neurosim.spice import DCSweep, Op, TIGHT_OPTIONS, Tran, read_spice, run_ngspice, write_spice
-from neurosim.spice.writer import diode_temperature_celsius
 
 
 def test_every_element_kind():
@@ -172,7 +171,7 @@ def test_binary_file_is_a_syntax_error(tmp_path):
         ("t\n.subckt s a b\nR1 a b 1\n.ends\nX1 n s\n", 5, "2 ports"),
         ("t\n.subckt s a params: r=1\nR1 a 0 {r}\n.ends\nX1 n s q=2\n", 5, "no parameter"),
         ("t\nD1 a 0 nomodel\n", 2, "unknown diode model"),
-        ("t\nD1 a 0 dm\n.model dm D (is=1e-14 bv=5)\n", 3, "not supported"),
+        ("t\nD1 a 0 dm\n.model dm D (is=1e-14 ikf=5m)\n", 3, "not supported"),
         ("t\nV1 a 0 PULSE(0)\n", 2, "PULSE needs"),
         ("t\nV1 a 0 PWL(0 0 1)\n", 2, "time-value pairs"),
         ("t\nV1 a 0 PWL(1 0 0 1)\n", 2, "non-decreasing"),
@@ -184,8 +183,8 @@ def test_binary_file_is_a_syntax_error(tmp_path):
         ("t\nC1 a 0 1n IC\n", 2, "needs '= value'"),
         ("t\nB1 a 0 V=V(a)*2\n", 2, "B sources"),
         ("t\n.lib models.lib tt\n", 2, "models.lib"),  # .lib file section is read now; a missing file is refused
-        ("t\nR1 a 0 1\n.temp 50\n", 3, "not supported"),
-        ("t\n.options reltol=1e-3 tnom=25\n", 2, "not supported"),
+        ("t\nR1 a 0 1\n.temp -280\n", 3, "above -273.15 degC"),  # temperatures are supported (tests/test_spice_diode.py)
+        ("t\n.options reltol=1e-3 gmin=-1\n", 2, "gmin must be >= 0"),
     ],
 )
 def test_errors_name_file_and_line(deck, line, match):
@@ -224,7 +223,7 @@ def test_deep_nesting_is_refused():
 
 def test_directives_and_options():
     deck = read_spice("t\n.options reltol=1e-6 klu\n.save all\n.print tran v(a)\n.dc v1 0 1 0.1\nV1 a 0 1\n.temp 27\n.end\n")
-    assert deck.options == {"reltol": "1e-6", "klu": True}
+    assert deck.options == {"reltol": "1e-6", "klu": True, "temp": "27"}  # .temp sets the circuit temperature
     assert deck.analysis == DCSweep("V1", 0.0, 1.0, 0.1)  # the source as spelled in the netlist
 
 
@@ -256,10 +255,8 @@ R5 d 0 2k
 
 @pytest.mark.ngspice
 def test_import_semantics_match_ngspice(ngspice_path):
-    """ngspice on the original deck and on the deck re-exported from our import agree (the original
-    run at the temperature the export sets for diodes, see writer.diode_temperature_celsius)."""
-    tc = diode_temperature_celsius()
-    original = run_ngspice(MIXED, options=dict(TIGHT_OPTIONS, temp=tc, tnom=tc))
+    """ngspice on the original deck and on the deck re-exported from our import agree."""
+    original = run_ngspice(MIXED, options=TIGHT_OPTIONS)
     deck = read_spice(MIXED)
     again = run_ngspice(deck.netlist, deck.analysis, options=TIGHT_OPTIONS)
     pairs = {"IN": "in", "n1": "n1", "n2": "n2", "X": "x", "y": "y", "d": "d", "X1.m": "x1.m", "X2.m": "x2.m"}

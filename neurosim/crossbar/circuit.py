@@ -98,8 +98,9 @@ class CellPhysics:
     i_s, n : float
         1S1R selector saturation current (A) and ideality factor.
     v_t : float
-        Thermal voltage (V); default the netlist layer's kT/q at 27 degC (CODATA 2018), which the
-        SPICE writer makes ngspice use too (it sets ``temp``/``tnom`` accordingly).
+        Thermal voltage (V); default the netlist layer's kT/q at 27 degC with ngspice's constants.
+        The selector pair is :math:`2 I_s \\sinh(v / n V_T)` (Shockley both ways, no junction gmin);
+        ngspice's reverse-region form differs from it by about :math:`I_s`, below 1e-9 of a read current.
     """
 
     cell: str

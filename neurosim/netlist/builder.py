@@ -16,7 +16,7 @@ from neurosim.netlist.elements import CONTROLLED_BY_CURRENT, GROUND, KINDS, Elem
 # kinds that force a voltage between their two terminals (both on one node: a singular branch row)
 _SHORTABLE = ("vsource", "isource", "vcvs", "ccvs", "inductor")
 # optional parameters left out of Netlist.element() when not given
-_HIDDEN_UNSET = ("ac_mag", "ac_phase")
+_HIDDEN_UNSET = ("ac_mag", "ac_phase", "bv", "ibv", "nbv", "cjo", "vj", "m", "fc", "tt", "eg", "xti", "temp", "tnom", "g_min")
 
 __all__ = ["CircuitBuilder"]
 
@@ -233,7 +233,10 @@ class CircuitBuilder:
                 raise ParameterError(f"{owner}: node {t} must be a non-empty string, got {x!r}")
         values = {}
         for pname, decl in KINDS[kind].params.items():
-            v = decl.check(owner, pname, self._param_value(owner, name, pname, params.get(pname)))
+            v = self._param_value(owner, name, pname, params.get(pname))
+            if decl.optional and isinstance(v, float) and np.isnan(v):
+                v = None  # NaN: not given (as stored), e.g. copied from another element
+            v = decl.check(owner, pname, v)
             values[pname] = np.nan if v is None else v
         if kind in _SHORTABLE and nodes[0] == nodes[1]:
             raise NetlistError(f"{owner}: source {name!r} is shorted: both terminals on node {nodes[0]!r}")
@@ -451,14 +454,58 @@ class CircuitBuilder:
         self._add_single(f"{self._owner}.add_ccvs", "ccvs", name, (np_, nn), {"gain": gain}, control=control)
 
     def add_diode(
-        self, name: str, anode: str, cathode: str, i_s: float = 1e-14, n: float = 1.0, r_s: float = 0.0
+        self, name: str, anode: str, cathode: str, i_s: float = 1e-14, n: float = 1.0, r_s: float = 0.0, *,
+        bv: float | None = None, ibv: float | None = None, nbv: float | None = None, cjo: float | None = None,
+        vj: float | None = None, m: float | None = None, fc: float | None = None, tt: float | None = None,
+        eg: float | None = None, xti: float | None = None, temp: float | None = None, tnom: float | None = None,
+        g_min: float | None = None,
     ) -> None:
-        """Add a Shockley diode: saturation current ``i_s`` (A), emission coefficient ``n``, series ``r_s`` (ohm).
+        r"""Add a junction diode (SPICE level 1, ngspice-39 equations).
 
-        .. math:: i = I_s \\left(e^{v_j / (n V_T)} - 1\\right), \\quad v_j = v_{ak} - i R_s
+        .. math:: i = I_s(T) \left(e^{v_j / (n V_T)} - 1\right) + g_{min} v_j \quad (v_j \ge -3 n V_T),
+                  \qquad v_j = v_{ak} - i R_s, \quad V_T = k T / q
+
+        with SPICE's reverse (:math:`-I_s (1 + (3 n V_T / (e\, v_j))^3)`) and breakdown
+        (:math:`-I_s e^{-(BV' + v_j)/(n_{bv} V_T)}`, :math:`BV'` matched to ``ibv``) regions and the
+        junction charge (depletion and diffusion) in transient and AC analyses; see
+        :mod:`neurosim.solve.nonlinear`.
+
+        Parameters
+        ----------
+        i_s : float
+            Saturation current at ``tnom``, A (> 0).
+        n : float
+            Emission coefficient (> 0).
+        r_s : float
+            Series resistance, ohm (>= 0).
+        bv, ibv, nbv : float, optional
+            Reverse breakdown voltage (V, > 0; not given: no breakdown), the current at it (A, default
+            1e-3) and the breakdown emission coefficient (default ``n``).
+        cjo, vj, m, fc : float, optional
+            Zero-bias depletion capacitance (F, default 0), junction potential (V, default 1), grading
+            coefficient (in [0, 1), default 0.5; above 0.9 it is limited to 0.9 as by ngspice) and the
+            forward-bias depletion coefficient (in [0, 1), default 0.5).
+        tt : float, optional
+            Transit time, s (diffusion charge :math:`\tau_T i`, default 0).
+        eg, xti : float, optional
+            Activation energy (eV, default 1.11) and saturation-current temperature exponent (default 3).
+        temp, tnom : float, optional
+            Device temperature and the temperature the parameters were measured at, K (default 300.15 K).
+        g_min : float, optional
+            Conductance across the junction, S (SPICE's ``gmin``; default 0).
+
+        Examples
+        --------
+        >>> from neurosim.netlist import Netlist
+        >>> net = Netlist()
+        >>> net.add_diode("Dz", "0", "k", bv=5.1, ibv=1e-3, temp=358.15)
+        >>> net.element("Dz")["params"]["bv"]
+        5.1
         """
         self._add_single(
-            f"{self._owner}.add_diode", "diode", name, (anode, cathode), {"i_s": i_s, "n": n, "r_s": r_s}
+            f"{self._owner}.add_diode", "diode", name, (anode, cathode),
+            {"i_s": i_s, "n": n, "r_s": r_s, "bv": bv, "ibv": ibv, "nbv": nbv, "cjo": cjo, "vj": vj, "m": m, "fc": fc,
+             "tt": tt, "eg": eg, "xti": xti, "temp": temp, "tnom": tnom, "g_min": g_min},
         )
 
     def add_switch(
@@ -548,10 +595,15 @@ class CircuitBuilder:
         """Add many current-controlled voltage sources (``gain`` in ohm), see :meth:`add_ccvs`."""
         return self._add_group(f"{self._owner}.add_ccvss", "ccvs", names, (np_, nn), {"gain": gain}, controls=controls)
 
-    def add_diodes(self, names, anode, cathode, i_s=1e-14, n=1.0, r_s=0.0) -> ElementGroup:
-        """Add many Shockley diodes (``i_s`` in A, ``r_s`` in ohm)."""
+    def add_diodes(self, names, anode, cathode, i_s=1e-14, n=1.0, r_s=0.0, **spice) -> ElementGroup:
+        """Add many junction diodes (``i_s`` in A, ``r_s`` in ohm; the keyword parameters of
+        :meth:`add_diode`, scalars or arrays)."""
+        unknown = sorted(set(spice) - set(KINDS["diode"].params))
+        if unknown:
+            raise ParameterError(f"{self._owner}.add_diodes: unknown diode parameter(s) {unknown}; "
+                                 f"allowed: {sorted(KINDS['diode'].params)}")
         return self._add_group(
-            f"{self._owner}.add_diodes", "diode", names, (anode, cathode), {"i_s": i_s, "n": n, "r_s": r_s}
+            f"{self._owner}.add_diodes", "diode", names, (anode, cathode), {"i_s": i_s, "n": n, "r_s": r_s, **spice}
         )
 
     def add_switches(self, names, n1, n2, ncp, ncn, r_on, r_off, v_t, v_w) -> ElementGroup:

@@ -18,7 +18,7 @@ vccs         np, nn, ncp, ncn                :math:`i = g_m (v_{cp} - v_{cn})` f
 inductor     n1, n2                          :math:`v_1 - v_2 = L\\, di/dt` (branch current ``i``; initial current ``ic``)
 cccs         np, nn (+ control)              :math:`i = \\beta\\, i_{ctrl}` from np through the source to nn
 ccvs         np, nn (+ control)              :math:`v_p - v_n = r\\, i_{ctrl}`
-diode        anode, cathode                  :math:`i = I_s (e^{v_j / (n V_T)} - 1)`, :math:`v_j = v_{ak} - i R_s`
+diode        anode, cathode                  :math:`i = I_s (e^{v_j / (n V_T)} - 1)`, :math:`v_j = v_{ak} - i R_s` (SPICE level 1, below)
 switch       n1, n2, ncp, ncn                :math:`i = g(v_c)(v_1 - v_2)`, see below
 device       np, nn                          :math:`i = \\text{model.current}(x, v_p - v_n)`, :math:`\\dot x =
                                              \\text{model.dstate\\_dt}(x, v)`
@@ -36,8 +36,12 @@ an ngspice behavioural source
 .. math:: g(v_c) = g_{off} + \\frac{g_{on} - g_{off}}{1 + e^{-(v_c - v_t)/v_w}},
           \\quad g_{on} = 1/R_{on},\\ g_{off} = 1/R_{off}
 
-The diode's thermal voltage is :data:`THERMAL_VOLTAGE` (:math:`k T / q` at 300.15 K = 27 degC, the
-SPICE nominal temperature, CODATA 2018 constants).
+The diode is SPICE's level-1 junction diode (ngspice-39 equations, see
+:mod:`neurosim.solve.nonlinear`): forward and reverse regions, breakdown (``bv``, ``ibv``, ``nbv``),
+series resistance, depletion (``cjo``, ``vj``, ``m``, ``fc``) and diffusion (``tt``) charge, and the
+temperature scaling of ``i_s`` (``eg``, ``xti``), ``vj`` and ``cjo`` from ``tnom`` to ``temp`` (K).
+Its thermal voltage is :math:`k T / q` with ngspice's (CODATA 2014) constants; at the SPICE nominal
+temperature 300.15 K = 27 degC it is :data:`THERMAL_VOLTAGE`.
 """
 
 from __future__ import annotations
@@ -49,16 +53,26 @@ import numpy as np
 
 from neurosim.params import Param
 
-__all__ = ["ElementGroup", "KINDS", "THERMAL_VOLTAGE", "T_NOMINAL", "GROUND", "CONTROLLED_BY_CURRENT", "BRANCH_KINDS", "CONTROL_KINDS"]
+__all__ = ["ElementGroup", "KINDS", "THERMAL_VOLTAGE", "T_NOMINAL", "BOLTZMANN", "CHARGE", "DIODE_DEFAULTS", "GROUND", "CONTROLLED_BY_CURRENT", "BRANCH_KINDS", "CONTROL_KINDS"]
 
 #: The ground node.
 GROUND = "0"
 #: SPICE nominal temperature, K.
 T_NOMINAL = 300.15
+#: Boltzmann constant, J/K, and elementary charge, C: the CODATA 2014 values that ngspice-39 uses
+#: (``src/include/ngspice/const.h``), so that an imported deck means what it means to ngspice.
+BOLTZMANN = 1.38064852e-23
+CHARGE = 1.6021766208e-19
 #: Thermal voltage k T / q at T_NOMINAL, V.
-THERMAL_VOLTAGE = 1.380649e-23 * T_NOMINAL / 1.602176634e-19
+THERMAL_VOLTAGE = BOLTZMANN * T_NOMINAL / CHARGE
 
 _POS = dict(low=0.0, low_open=True)
+#: Values of the optional diode parameters when not given (NaN): ngspice-39's level-1 defaults
+#: (``diosetup.c``), in SI units (temperatures in K). ``bv`` not given: no breakdown; ``nbv`` not
+#: given: equal to ``n``; ``g_min``: the conductance SPICE puts across every junction (its
+#: ``.options gmin``, 1e-12 S in ngspice; 0 for netlists built in Python unless given).
+DIODE_DEFAULTS = {"bv": np.inf, "ibv": 1e-3, "nbv": np.nan, "cjo": 0.0, "vj": 1.0, "m": 0.5, "fc": 0.5, "tt": 0.0,
+                  "eg": 1.11, "xti": 3.0, "temp": 300.15, "tnom": 300.15, "g_min": 0.0}
 # small-signal source spec: optional, NaN = not given (hidden from Netlist.element when unset)
 _AC = {
     "ac_mag": Param("real", unit="V or A", optional=True),
@@ -115,6 +129,20 @@ KINDS: dict[str, Kind] = {
                 "i_s": Param("real", **_POS, unit="A"),
                 "n": Param("real", **_POS),
                 "r_s": Param("real", low=0.0, unit="ohm"),
+                # SPICE level-1 parameters; NaN (not given) means the default of DIODE_DEFAULTS
+                "bv": Param("real", **_POS, unit="V", optional=True),
+                "ibv": Param("real", **_POS, unit="A", optional=True),
+                "nbv": Param("real", **_POS, optional=True),
+                "cjo": Param("real", low=0.0, unit="F", optional=True),
+                "vj": Param("real", **_POS, unit="V", optional=True),
+                "m": Param("real", low=0.0, high=1.0, high_open=True, optional=True),
+                "fc": Param("real", low=0.0, high=1.0, high_open=True, optional=True),
+                "tt": Param("real", low=0.0, unit="s", optional=True),
+                "eg": Param("real", **_POS, unit="eV", optional=True),
+                "xti": Param("real", optional=True),
+                "temp": Param("real", **_POS, unit="K", optional=True),
+                "tnom": Param("real", **_POS, unit="K", optional=True),
+                "g_min": Param("real", low=0.0, unit="S", optional=True),
             },
             "D",
             (0, 1),

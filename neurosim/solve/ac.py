@@ -82,8 +82,8 @@ def diode_capacitance(cc, vj: np.ndarray, g_d: np.ndarray) -> np.ndarray:
     """Small-signal capacitance (F) of every diode junction at junction voltage ``vj`` (V).
 
     The single place where the AC analysis stamps diode capacitance (between the junction node and
-    the cathode). A diode carries capacitance only if the compiled circuit has per-diode arrays
-    ``d_cjo`` (F) and/or ``d_tt`` (s); otherwise (the plain Shockley diode) it is 0:
+    the cathode): the derivative of the level-1 junction charge at the operating point (0 for a
+    diode without ``cjo`` and ``tt``):
 
     .. math:: C_d = \\frac{dq}{dv_j} = C_{dep}(v_j) + \\tau_T\\, g_d
 
@@ -96,7 +96,7 @@ def diode_capacitance(cc, vj: np.ndarray, g_d: np.ndarray) -> np.ndarray:
     vj : numpy.ndarray
         Junction voltages at the operating point, V.
     g_d : numpy.ndarray
-        Junction conductances at the operating point, S.
+        Junction conductances at the operating point (``gmin`` of the junction included), S.
 
     Returns
     -------
@@ -113,17 +113,11 @@ def diode_capacitance(cc, vj: np.ndarray, g_d: np.ndarray) -> np.ndarray:
     >>> diode_capacitance(compile(net), np.array([0.6]), np.array([1e-3]))
     array([0.])
     """
-    cjo = getattr(cc, "d_cjo", None)
-    tt = getattr(cc, "d_tt", None)
-    if cjo is None and tt is None:
-        return np.zeros(np.shape(vj))
-    # ---- CONNECTION POINT (diode charge model, CJO/VJ/M/FC/TT): replace the two lines below by the
-    # derivative of the diode charge at the operating point, e.g.
-    #     return nonlinear.diode_charge(vj, <the compiled diode arrays>)[1]
-    # (depletion capacitance + TT * g_d). Until then only the diffusion part TT * g_d is stamped.
-    if cjo is not None and np.any(np.asarray(cjo) > 0):
-        raise NotImplementedError("ac: diode junction capacitance (CJO) is not connected yet; see diode_capacitance")
-    return np.asarray(tt) * g_d if tt is not None else np.zeros(np.shape(vj))
+    from neurosim.solve.nonlinear import diode_charge, diode_iv
+
+    d = cc.diodes
+    i_d = diode_iv(vj, d.i_s, d.nvt, d.bv, d.nbvt, d.g_min)[0]
+    return diode_charge(vj, i_d, g_d, d)[1]
 
 
 class ACResult(_Solution):
@@ -298,7 +292,8 @@ def _small_signal(cc, x, vj, vd, states, gmin) -> dict:
     """Small-signal conductances and capacitances of the nonlinear elements at ``x`` (for ``ACResult.i``)."""
     from neurosim.solve.nonlinear import device_iv, diode_iv, switch_eval
 
-    g_d = diode_iv(vj, cc.d_is, cc.d_nvt)[1] + gmin
+    d = cc.diodes
+    g_d = diode_iv(vj, d.i_s, d.nvt, d.bv, d.nbvt, d.g_min)[1] + gmin
     v12 = _v(x, cc.sw_a) - _v(x, cc.sw_b)
     vcs = _v(x, cc.sw_cp) - _v(x, cc.sw_cn)
     _, g_w, h_w = switch_eval(v12, vcs, cc.sw_gon + gmin, cc.sw_goff + gmin, cc.sw_vt, cc.sw_vw)

@@ -21,7 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from neurosim.errors import NetlistError, ParameterError
-from neurosim.netlist.elements import THERMAL_VOLTAGE
+from neurosim.netlist.elements import DIODE_DEFAULTS, KINDS
+from neurosim.solve.nonlinear import diode_temperature
 from neurosim.solve.assemble import conductance_stamps, scatter_add, to_csc
 
 __all__ = ["compile", "CompiledCircuit", "DeviceGroup"]
@@ -102,7 +103,11 @@ class CompiledCircuit:
         self.cap_c, self.cap_ic = par("capacitor", "capacitance"), par("capacitor", "ic")
         # --- diodes: series resistance gets an internal node "<name>#j"
         self.d_names, d_a, self.d_k = nm("diode"), cols("diode", 0), cols("diode", 1)
-        self.d_is, self.d_nvt = par("diode", "i_s"), par("diode", "n") * THERMAL_VOLTAGE
+        dp = {k: par("diode", k) for k in KINDS["diode"].params}
+        for k, default in DIODE_DEFAULTS.items():  # NaN: not given
+            dp[k] = np.where(np.isnan(dp[k]), dp["n"] if k == "nbv" else default, dp[k])
+        self.diodes = diode_temperature(dp)
+        self.d_is, self.d_nvt = self.diodes.i_s, self.diodes.nvt
         d_rs = par("diode", "r_s")
         has_rs = d_rs > 0
         n_int = int(has_rs.sum())

@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from neurosim.solve.assemble import Pattern, conductance_stamps, scatter_add
-from neurosim.solve.nonlinear import device_iv, device_state_eval, diode_iv, pnjlim, switch_eval
+from neurosim.solve.nonlinear import device_iv, device_state_eval, diode_charge, diode_iv, diode_limit, switch_eval
 
 __all__ = ["NewtonEngine", "NewtonResult", "Tolerances"]
 
@@ -130,13 +130,17 @@ class NewtonEngine:
         self.state_hi = np.concatenate([np.broadcast_to(g.model.state_bounds[1], g.names.shape) for g in cc.devices]) if cc.devices else np.zeros(0)
 
     # ------------------------------------------------------------------ one linearisation
-    def _linearise(self, z, vj_l, vd_l, states, cap_g, gshunt, step, gmin=0.0, ind_r=None):
+    def _linearise(self, z, vj_l, vd_l, states, cap_g, gshunt, step, gmin=0.0, ind_r=None, dq=None):
         """Matrix values and nonlinear RHS contributions linearised at the limited voltages."""
         cc, n = self.cc, self.n
         x = z[:n]
         r = np.zeros(self.size)
-        # diodes
-        i_d, g_d = diode_iv(vj_l, cc.d_is, cc.d_nvt)
+        # diodes (with the junction charge's companion in a transient step: i += coef (q - q_n) - i_n)
+        d = cc.diodes
+        i_d, g_d = diode_iv(vj_l, d.i_s, d.nvt, d.bv, d.nbvt, d.g_min)
+        if dq is not None:
+            q, c = diode_charge(vj_l, i_d, g_d, d)
+            i_d, g_d = i_d + dq["coef"] * (q - dq["q_n"]) - dq["i_n"], g_d + dq["coef"] * c
         i_d, g_d = i_d + gmin * vj_l, g_d + gmin
         ieq = i_d - g_d * vj_l
         scatter_add(r, cc.d_j, -ieq)
@@ -245,12 +249,14 @@ class NewtonEngine:
         tol: Tolerances = Tolerances(),
         init_junctions: bool = False,
         ind_r: np.ndarray | None = None,
+        dq: dict | None = None,
     ) -> NewtonResult:
         """Iterate from ``z0`` with right-hand side ``b`` (size ``cc.size``, plus the ``vcon`` values).
 
         ``states`` are fixed unless ``joint`` (then they are the initial guess of the state unknowns).
         ``ind_r``: inductor companion resistances (ohm) put as ``-ind_r`` on the diagonal of their
-        branch rows (``None``: 0, DC).
+        branch rows (``None``: 0, DC). ``dq``: the diode charges' integration in a transient step
+        (``coef`` 1/h or 2/h, previous charges ``q_n``, previous charge currents ``i_n``; ``None``: DC).
         """
         cc, n = self.cc, self.n
         z = np.array(z0, dtype=np.float64)
@@ -263,7 +269,7 @@ class NewtonEngine:
         if init_junctions:
             # SPICE's MODEINITJCT: linearise every diode at its critical voltage in the first
             # iteration instead of at 0 V (saves the log-steps of pnjlim up from 0 V)
-            vj_l = cc.d_nvt * np.log(cc.d_nvt / (np.sqrt(2.0) * cc.d_is))
+            vj_l = cc.diodes.vcrit.copy()
         span = np.where(np.isfinite(self.state_hi - self.state_lo), self.state_hi - self.state_lo, 1.0)
         atol = np.concatenate(
             [np.full(cc.n_nodes, tol.vntol), np.full(cc.n_branches, tol.abstol)]
@@ -279,7 +285,7 @@ class NewtonEngine:
             unpinned_once = np.zeros(z.size - n, bool)
         for it in range(1, max_iter + 1):
             s_lin = z[n:] if self.joint else states
-            vals, r = self._linearise(z, vj_l, vd_l, s_lin, cap_g, gshunt, step, gmin, ind_r)
+            vals, r = self._linearise(z, vj_l, vd_l, s_lin, cap_g, gshunt, step, gmin, ind_r, dq)
             if self.joint and pinned.any():
                 vals, r = self._pin(vals, r, pinned, z[n:])
             z_new = _solve(self.pattern.matrix(vals), rhs_base + r)
@@ -297,7 +303,7 @@ class NewtonEngine:
             dz = np.abs(z_new - z)
             small = bool(np.all(dz <= atol + tol.reltol * np.maximum(np.abs(z_new), np.abs(z))))
             vj, vd = self.element_voltages(z_new)
-            vj_next = pnjlim(vj, vj_l, cc.d_nvt, cc.d_is) if limiting else vj
+            vj_next = diode_limit(vj, vj_l, cc.diodes) if limiting else vj
             vd_next = self._limit_devices(vd_l, vd, dv_max) if limiting else vd
             limited = bool(np.any(vj_next != vj) or np.any(vd_next != vd))
             z = z_new
@@ -315,7 +321,7 @@ class NewtonEngine:
                         clip_count[bad] = 0
                         continue
                 return NewtonResult(z, True, it)
-        res, worst = self.residual(z, b, states, cap_g, gshunt, step, gmin, ind_r)
+        res, worst = self.residual(z, b, states, cap_g, gshunt, step, gmin, ind_r, dq)
         return NewtonResult(z, False, max_iter, res, worst)
 
     def _limit_devices(self, vd_l, vd, dv_max):
@@ -336,12 +342,12 @@ class NewtonEngine:
         clipped = vd_l + np.clip(step, -dv_max, dv_max)
         return np.where(big & ~linear, clipped, vd)
 
-    def residual(self, z, b, states, cap_g=None, gshunt=0.0, step=None, gmin=0.0, ind_r=None):
+    def residual(self, z, b, states, cap_g=None, gshunt=0.0, step=None, gmin=0.0, ind_r=None, dq=None):
         """KCL residual at ``z`` (no limiting): max |F| over node rows and the worst node index."""
         cap_g = np.zeros(self.cc.cap_c.size) if cap_g is None else cap_g
         vj, vd = self.element_voltages(z)
         s = np.clip(z[self.n :], self.state_lo, self.state_hi) if self.joint else states
-        vals, r = self._linearise(z, vj, vd, s, cap_g, gshunt, step, gmin, ind_r)
+        vals, r = self._linearise(z, vj, vd, s, cap_g, gshunt, step, gmin, ind_r, dq)
         f = self.pattern.matrix(vals) @ z - r
         f[: np.size(b)] -= b
         node_f = np.abs(f[: self.cc.n_nodes])

@@ -77,7 +77,8 @@ class _Solution:
             return np.zeros(self.x.shape[:-1]) if cap_i is None else cap_i[..., k]
         if kind == "diode":
             vj = self._node_v(cc.d_j[k]) - self._node_v(cc.d_k[k])
-            return diode_iv(vj, cc.d_is[k], cc.d_nvt[k])[0]
+            d = cc.diodes
+            return diode_iv(vj, d.i_s[k], d.nvt[k], d.bv[k], d.nbvt[k], d.g_min[k])[0]
         if kind == "switch":
             v12 = self._node_v(cc.sw_a[k]) - self._node_v(cc.sw_b[k])
             vc = self._node_v(cc.sw_cp[k]) - self._node_v(cc.sw_cn[k])

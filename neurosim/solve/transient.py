@@ -1,7 +1,11 @@
 """Transient analysis: backward Euler / trapezoidal with LTE step control and source breakpoints.
 
-Capacitors and inductors use companion models; device states are unknowns of the same Newton
-system as the node voltages (joint implicit integration, see :mod:`neurosim.solve.newton`).
+Capacitors and inductors use companion models; diode junction charges :math:`q(v_j)` (depletion and
+diffusion, :func:`~neurosim.solve.nonlinear.diode_charge`) the same formulas with the charge in place
+of :math:`C v`, linearised in every Newton iteration (:math:`i = \\frac{2}{h}(q_{n+1} - q_n) - i_n`
+for trap); device states are unknowns of the same Newton system as the node voltages (joint implicit
+integration, see :mod:`neurosim.solve.newton`). Junction voltages of diodes with charge join the LTE
+control like capacitor voltages.
 
 .. math::
     \\text{BE:}\\quad i_{n+1} = \\frac{C}{h}(v_{n+1} - v_n), \\qquad
@@ -174,12 +178,18 @@ def transient(
     il, vl = x[cc.l_row], _v(x, cc.l_a) - _v(x, cc.l_b)  # inductor currents and voltages
     f = _state_rates(cc, s, x) if joint else np.zeros(0)
     ts, xs, ss, cis = [0.0], [x], [s], [ic]
-    hist = [(0.0, np.concatenate([vc, il, s]))]  # (t, q) for the predictor
+    # diode junction charges (cjo, tt): integrated like capacitors, their junction voltages in the LTE
+    dmask = cc.diodes.has_charge
+    charged = bool(dmask.any())
+    qd, iqd = _diode_charges(cc, x), np.zeros(cc.d_j.size)
+    vjd = (_v(x, cc.d_j) - _v(x, cc.d_k))[dmask]
+    hist = [(0.0, np.concatenate([vc, il, vjd, s]))]  # (t, q) for the predictor
     bps = np.unique(np.concatenate([cc.breakpoints(t_stop), [t_stop]]))
     bp_k = 0
     after_bp = True
-    nq = cc.cap_c.size + cc.l_ind.size
-    q_atol = np.concatenate([np.full(cc.cap_c.size, p["vntol"]), np.full(cc.l_ind.size, p["abstol"]), p["state_tol"] * span])
+    nq = cc.cap_c.size + cc.l_ind.size + vjd.size
+    q_atol = np.concatenate([np.full(cc.cap_c.size, p["vntol"]), np.full(cc.l_ind.size, p["abstol"]),
+                             np.full(vjd.size, p["vntol"]), p["state_tol"] * span])
     q_lo = np.concatenate([np.full(nq, -np.inf), lo])
     q_hi = np.concatenate([np.full(nq, np.inf), hi])
     lin_cache: dict = {}
@@ -226,7 +236,9 @@ def transient(
                 # states resting at a bound with their rate pointing outward stay there this step
                 step = {"h": h, "theta": theta, "s_n": s, "f_n": f, "pinned": eng.cc_bound_outward(s, x)} if joint else None
                 e = eng if joint else _engine(cc)
-                r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50, ind_r=req)
+                coef = (2.0 if order2 else 1.0) / h
+                dq = {"coef": coef, "q_n": qd, "i_n": iqd if order2 else 0.0} if charged else None
+                r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50, ind_r=req, dq=dq)
                 stats["newton_iterations"] += r.iterations
                 ok = r.converged
                 x_new = r.z[:n]
@@ -243,7 +255,8 @@ def transient(
                 continue
             vc_new = _v(x_new, cc.cap_a) - _v(x_new, cc.cap_b)
             il_new = x_new[cc.l_row]
-            q_new = np.concatenate([vc_new, il_new, s_new])
+            vjd_new = (_v(x_new, cc.d_j) - _v(x_new, cc.d_k))[dmask]
+            q_new = np.concatenate([vc_new, il_new, vjd_new, s_new])
             ratio = _lte_ratio(hist, t + h, q_new, order2, p["reltol"], q_atol, q_lo, q_hi)
             if ratio > 1.0:
                 stats["rejected"] += 1
@@ -253,6 +266,10 @@ def transient(
                 continue
             # accept
             ic = geq * (vc_new - vc) - (ic if order2 else 0.0)
+            if charged:
+                qd_new = _diode_charges(cc, x_new)
+                iqd = coef * (qd_new - qd) - (iqd if order2 else 0.0)
+                qd = qd_new
             t, x, s, vc = t + h, x_new, s_new, vc_new
             h_window = max(h_window, h)
             il, vl = il_new, _v(x, cc.l_a) - _v(x, cc.l_b)
@@ -293,6 +310,16 @@ def _initial_point(cc, uic, s0):
     if not r.converged:
         raise ConvergenceError("transient: the initial point with capacitor initial conditions did not converge")
     return r.z[: cc.size], r.z[cc.size :]
+
+
+def _diode_charges(cc, x):
+    """Junction charge of every diode at the unknowns ``x``, C."""
+    from neurosim.solve.nonlinear import diode_charge, diode_iv
+
+    d = cc.diodes
+    vj = _v(x, cc.d_j) - _v(x, cc.d_k)
+    i_d, g_d = diode_iv(vj, d.i_s, d.nvt, d.bv, d.nbvt, d.g_min)
+    return diode_charge(vj, i_d, g_d, d)[0]
 
 
 def _state_rates(cc, s, x):

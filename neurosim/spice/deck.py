@@ -27,15 +27,13 @@ MAX_INCLUDES = 1000
 
 # directives that only ask for output or set simulator controls: accepted and ignored
 _IGNORED = {".save", ".print", ".plot", ".probe", ".width", ".meas", ".measure", ".four", ".nodeset"}
-# neurosim's diode uses the thermal voltage at 27 degC; decks written by write_spice carry
-# temp = tnom = 27.0001 degC (ngspice's constants), which is the same temperature for neurosim
-_TEMP_TOLERANCE = 1e-3
 
 
 def _check_temperature(value: str, what: str, st: Statement) -> None:
+    """A temperature (degC) must be a number above absolute zero."""
     t = parse_number(value, st)
-    if abs(t - 27.0) > _TEMP_TOLERANCE:
-        raise st.error(f"{what} = {t!r} degC is not supported: neurosim simulates at the nominal 27 degC")
+    if not t > -273.15:
+        raise st.error(f"{what} must be a temperature above -273.15 degC, got {t!r}")
 
 
 @dataclasses.dataclass
@@ -351,6 +349,8 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
                         raise st.error(f"option {toks[k]!r} has no value")
                     if toks[k] in ("temp", "tnom"):
                         _check_temperature(toks[k + 2], toks[k], st)
+                    elif toks[k] == "gmin" and not parse_number(toks[k + 2], st) >= 0:
+                        raise st.error(f"gmin must be >= 0 S, got {toks[k + 2]!r}")
                     deck.options[toks[k]] = toks[k + 2]
                     k += 3
                 else:
@@ -361,6 +361,7 @@ def parse_deck(text: str, path: str = "<string>", base_dir: str = ".") -> Deck:
             if len(toks) != 2:
                 raise st.error(".temp needs one temperature (degC)")
             _check_temperature(toks[1], ".temp", st)
+            deck.options["temp"] = toks[1]  # as ngspice: .temp sets the circuit temperature
         elif word == ".title":
             deck.title = st.text.split(None, 1)[1] if len(st.text.split(None, 1)) > 1 else ""
         elif word == ".global":  # nodes shared by every subcircuit instance (not prefixed when flattened)

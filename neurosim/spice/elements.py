@@ -17,8 +17,10 @@ G      ``Gname n+ n- nc+ nc- transconductance`` (current n+ -> n- through the so
 L      ``Lname n1 n2 value [IC=i]``
 F      ``Fname n+ n- vcontrol gain`` (current gain times the branch current of ``vcontrol``)
 H      ``Hname n+ n- vcontrol transresistance``
-D      ``Dname anode cathode model [area=a]`` with ``.model model D (IS= N= RS=)``; ``area`` scales
-       IS up and RS down
+D      ``Dname anode cathode model [area] [area=a] [m=k] [temp=T] [dtemp=dT]`` with
+       ``.model model D (IS N RS BV IBV NBV CJO VJ M FC TT EG XTI TNOM LEVEL=1 ...)`` (ngspice-39's
+       aliases too); ``area`` times ``m`` scales IS and CJO up and RS down, ``m`` scales IBV; the
+       circuit's ``.options temp/tnom/gmin`` and ``.temp`` apply
 B      only the smooth switch written by :func:`neurosim.spice.write_spice`
 =====  ======================================================================================
 """
@@ -31,6 +33,7 @@ import re
 
 import numpy as np
 
+from neurosim.errors import ParameterError
 from neurosim.spice.expr import evaluate
 from neurosim.spice.lexer import Statement, is_number, parse_number
 
@@ -187,6 +190,68 @@ def _pwl_delay_repeat(wave, td: float, r, st: Statement, PWL):
 
 #: (tstep, tstop) of the deck's ``.tran`` while a deck is read (ngspice's PULSE defaults), else None
 TRAN_TIMES: contextvars.ContextVar = contextvars.ContextVar("TRAN_TIMES", default=None)
+#: (temp K, tnom K, gmin S) of the deck being read: ``.options temp= tnom= gmin=`` / ``.temp``
+#: (ngspice's defaults 27 degC, 27 degC, 1e-12 S)
+CIRCUIT: contextvars.ContextVar = contextvars.ContextVar("CIRCUIT", default=(300.15, 300.15, 1e-12))
+
+# diode .model parameters: SPICE name (and ngspice's aliases) -> netlist parameter
+_DIODE_MODEL = {"is": "i_s", "js": "i_s", "n": "n", "rs": "r_s", "bv": "bv", "ibv": "ibv", "ib": "ibv", "nbv": "nbv",
+                "cjo": "cjo", "cj0": "cjo", "cj": "cjo", "vj": "vj", "pb": "vj", "m": "m", "mj": "m", "fc": "fc",
+                "tt": "tt", "eg": "eg", "xti": "xti", "tnom": "tnom", "tref": "tnom"}
+# accepted and without effect on DC, AC and transient results (noise coefficients)
+_DIODE_IGNORED = ("kf", "af")
+
+
+def _add_diode(net, toks, name, node, scope, models, st) -> None:
+    """``Dname anode cathode model [area] [area=a] [m=k] [temp=T] [dtemp=dT]`` (SPICE level 1)."""
+    _need(toks, 4, "Dname anode cathode model [area=a] [m=k] [temp=degC] [dtemp=degC]", st)
+    card = models.get(toks[3].lower())
+    if card is None:
+        raise st.error(f"unknown diode model {toks[3]!r}")
+    if card.type != "d":
+        raise st.error(f"model {toks[3]!r} is of type {card.type!r}, not a diode (D)")
+    params = {k: value_of(v, scope, card.where) for k, v in card.params.items()}
+    level = params.pop("level", 1.0)
+    if level != 1:
+        raise card.where.error(f"diode model level {level:g} is not supported (only level=1, the SPICE diode)")
+    model_area = params.pop("area", 1.0)
+    for k in _DIODE_IGNORED:
+        params.pop(k, None)
+    unknown = sorted(set(params) - set(_DIODE_MODEL))
+    if unknown:
+        raise card.where.error(f"diode model parameter(s) {unknown} not supported "
+                               f"(supported: {', '.join(sorted(_DIODE_MODEL))}, level=1, area, kf, af)")
+    values: dict = {}
+    for k, v in params.items():
+        if _DIODE_MODEL[k] in values:
+            raise card.where.error(f"diode model parameter {k!r} given twice (under two of its names)")
+        values[_DIODE_MODEL[k]] = v
+    if len(toks) > 4 and toks[4] not in ("=",) and (len(toks) == 5 or toks[5] != "="):
+        inst = {"area": value_of(toks[4], scope, st), **_keyword(toks, 5, ("m", "temp", "dtemp"), scope, st)}
+    else:
+        inst = _keyword(toks, 4, ("area", "m", "temp", "dtemp"), scope, st)
+    area, mult = inst.get("area", model_area), inst.get("m", 1.0)
+    for key, v in (("area", area), ("m", mult)):
+        if not v > 0:
+            raise st.error(f"diode {key} must be > 0, got {v!r}")
+    temp, tnom, gmin = CIRCUIT.get()
+    if "temp" in inst:
+        temp = inst["temp"] + 273.15
+    temp += inst.get("dtemp", 0.0)
+    if "tnom" in values:
+        values["tnom"] += 273.15
+    # ngspice-39 level 1: area (times m) scales IS, CJO and 1/RS; m alone scales IBV
+    scale = area * mult
+    values["i_s"] = values.get("i_s", 1e-14) * scale
+    values["r_s"] = values.get("r_s", 0.0) / scale
+    if "cjo" in values:
+        values["cjo"] *= scale
+    if "ibv" in values or mult != 1.0:
+        values["ibv"] = values.get("ibv", 1e-3) * mult
+    try:
+        net.add_diode(name, node(toks[1]), node(toks[2]), temp=temp, tnom=values.pop("tnom", tnom), g_min=gmin, **values)
+    except ParameterError as exc:
+        raise card.where.error(f"diode {name} (model {toks[3]}): {exc}") from None
 
 
 def _pulse_args(args: list, st: Statement) -> list:
@@ -334,24 +399,7 @@ def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st:
         add = net.add_cccs if letter == "f" else net.add_ccvs
         add(name, node(toks[1]), node(toks[2]), _control(name, toks, 3), value_of(toks[4], scope, st))
     elif letter == "d":
-        _need(toks, 4, "Dname anode cathode model [area=a]", st)
-        card = models.get(toks[3].lower())
-        if card is None:
-            raise st.error(f"unknown diode model {toks[3]!r}")
-        if card.type != "d":
-            raise st.error(f"model {toks[3]!r} is of type {card.type!r}, not a diode (D)")
-        params = {k: value_of(v, scope, card.where) for k, v in card.params.items()}
-        unknown = sorted(set(params) - {"is", "n", "rs"})
-        if unknown:
-            raise card.where.error(f"diode model parameter(s) {unknown} not supported (supported: is, n, rs)")
-        if len(toks) == 5:  # SPICE3 positional area (ngspice-39 itself wants area=)
-            area = value_of(toks[4], scope, st)
-        else:
-            area = _keyword(toks, 4, ("area",), scope, st).get("area", 1.0)
-        if not area > 0:
-            raise st.error(f"diode area must be > 0, got {area!r}")
-        net.add_diode(name, node(toks[1]), node(toks[2]), params.get("is", 1e-14) * area, params.get("n", 1.0),
-                      params.get("rs", 0.0) / area)
+        _add_diode(net, toks, name, node, scope, models, st)
     elif letter == "b":
         fields = st.text.split(None, 3)
         m = _SWITCH.match("".join(fields[3].lower().split())) if len(fields) == 4 else None

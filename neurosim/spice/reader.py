@@ -24,7 +24,8 @@ from neurosim.errors import SpiceSyntaxError
 from neurosim.params import Param, check_params
 from neurosim.spice.deck import Deck, parse_deck
 from neurosim.spice.analysis import Tran
-from neurosim.spice.elements import TRAN_TIMES, add_element, value_of
+from neurosim.spice.elements import CIRCUIT, TRAN_TIMES, add_element, value_of
+from neurosim.spice.lexer import parse_number
 from neurosim.spice.expr import evaluate
 from neurosim.spice.lexer import Statement, tokenize
 
@@ -290,6 +291,16 @@ def _source_text(source) -> tuple[str, str, str]:
     raise SpiceSyntaxError(f"read_spice: expected a file path or deck text, got {type(source).__name__}")
 
 
+def _circuit_settings(deck) -> tuple[float, float, float]:
+    """(temp K, tnom K, gmin S) from the deck's ``.options``/``.temp`` (ngspice's defaults otherwise)."""
+    out = []
+    for key, default in (("temp", 27.0), ("tnom", 27.0), ("gmin", 1e-12)):
+        v = deck.options.get(key, default)
+        v = parse_number(v, None) if isinstance(v, str) else float(v)
+        out.append(v + 273.15 if key != "gmin" else v)
+    return tuple(out)
+
+
 def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     """Read a SPICE deck into a netlist plus its analysis directives.
 
@@ -353,10 +364,12 @@ def read_spice(source, *, max_elements: int = MAX_ELEMENTS) -> SpiceDeck:
     flat.size(top, ())
     tran = next((a for a in deck.analyses if isinstance(a, Tran)), None)
     token = TRAN_TIMES.set((tran.tstep, tran.tstop) if tran is not None else None)
+    token_c = CIRCUIT.set(_circuit_settings(deck))
     try:
         flat.run(top, params, "", {})
     finally:
         TRAN_TIMES.reset(token)
+        CIRCUIT.reset(token_c)
     _resolve_controls(net, flat.names)
     analyses = [_resolve_sweep(net, a) for a in deck.analyses]
     return SpiceDeck(deck.title, net, analyses, deck.options, params)

@@ -21,9 +21,10 @@ vccs       ``G<name> np nn ncp ncn gm``
 inductor   ``L<name> n1 n2 L [IC=i]``
 cccs       ``F<name> np nn <controlling source> gain``
 ccvs       ``H<name> np nn <controlling source> r``
-diode      ``D<name> a k DMODk`` with ``.model DMODk D (IS= N= RS=)`` per distinct parameter set, and
-           ``.options temp=tnom=`` so that ngspice's thermal voltage is neurosim's (see
-           :func:`diode_temperature_celsius`)
+diode      ``D<name> a k DMODk [temp=T]`` with ``.model DMODk D (IS= N= RS= [BV= ... TNOM=])`` per
+           distinct parameter set (parameters not given are left to ngspice's defaults, which are
+           neurosim's), ``temp`` in degC; a junction ``g_min`` shared by every diode becomes
+           ``.options gmin=`` (ngspice puts its gmin, 1e-12 S by default, across every junction)
 switch     ``B<name> n1 n2 I=V(n1,n2)*(goff+(gon-goff)/(1+exp(-(V(ncp,ncn)-vt)/vw)))``
 device     ``X<name> np nn <subckt>`` with the model's own ``spice_subckt(name)`` definition
 =========  =====================================================================================
@@ -48,26 +49,10 @@ from neurosim.spice.runner import _options_line
 
 __all__ = ["write_spice", "save_spice", "export_spice", "SpiceExport"]
 
-# ngspice-39 computes the thermal voltage with CODATA 2014 constants (src/include/ngspice/const.h);
-# neurosim's THERMAL_VOLTAGE uses CODATA 2018 (3.4e-7 relative apart, i.e. ~1e-5 in a diode current).
-# Decks with diodes therefore set ngspice's temp = tnom (no Is temperature scaling) to the
-# temperature at which ngspice's k T / q equals neurosim's exactly.
-NGSPICE_K_OVER_Q = 1.38064852e-23 / 1.6021766208e-19
-
-
-def diode_temperature_celsius() -> float:
-    """Temperature (degC) at which ngspice's thermal voltage equals :data:`THERMAL_VOLTAGE`.
-
-    .. math:: T = V_T^{neurosim} / (k/q)_{ngspice} - 273.15
-
-    Examples
-    --------
-    >>> abs(diode_temperature_celsius() - 27.0) < 1e-3  # 27.000102 with CODATA 2018 in neurosim
-    True
-    """
-    from neurosim.netlist import THERMAL_VOLTAGE
-
-    return THERMAL_VOLTAGE / NGSPICE_K_OVER_Q - 273.15
+# SPICE names of the optional diode parameters (netlist name -> model-card name); temperatures in degC
+_DIODE_CARD = {"bv": "BV", "ibv": "IBV", "nbv": "NBV", "cjo": "CJO", "vj": "VJ", "m": "M", "fc": "FC", "tt": "TT",
+               "eg": "EG", "xti": "XTI", "tnom": "TNOM"}
+_CELSIUS = 273.15
 
 
 _LETTER = {"resistor": "R", "capacitor": "C", "vsource": "V", "isource": "I", "vcvs": "E", "diode": "D",
@@ -259,6 +244,7 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         it = iter(fixed)
         per_group = [[next(it) for _ in names] for names in per_group]
     n_diode_models = 0
+    gmins: set = set()  # junction g_min of every diode (ngspice has one gmin per circuit)
     spice_name = None  # netlist -> SPICE element names, for the controlling sources of F and H
     if any(g.kind in ("cccs", "ccvs") for g in groups) or isinstance(an, DCSweep):
         spice_name = {a: b for g, names in zip(groups, per_group) for a, b in zip(g.names.tolist(), names)}
@@ -301,16 +287,23 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
             ctl = [spice_name[c] for c in group.controls.tolist()]
             lines.extend(f"{s} {a} {b} {c} {v}" for s, a, b, c, v in zip(snames, cols[0], cols[1], ctl, vals))
         elif kind == "diode":
-            table = np.stack([p["i_s"], p["n"], p["r_s"]], axis=1)
-            uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+            extra = list(_DIODE_CARD)
+            table = np.stack([p["i_s"], p["n"], p["r_s"]] + [p[k] for k in extra], axis=1)
+            uniq, inverse = np.unique(table, axis=0, return_inverse=True)  # NaN (not given) rows compare equal
             mnames = [f"DMOD{n_diode_models + k}" for k in range(len(uniq))]
             n_diode_models += len(uniq)
-            models.extend(
-                f".model {m} D (IS={fmt(a)} N={fmt(b)} RS={fmt(c)})" for m, (a, b, c) in zip(mnames, uniq.tolist())
-            )
+            for mname, row in zip(mnames, uniq.tolist()):
+                fields = [f"IS={fmt(row[0])}", f"N={fmt(row[1])}", f"RS={fmt(row[2])}"]
+                for key, v in zip(extra, row[3:]):
+                    if not np.isnan(v):
+                        fields.append(f"{_DIODE_CARD[key]}={fmt(v - _CELSIUS if key == 'tnom' else v)}")
+                models.append(f".model {mname} D ({' '.join(fields)})")
+            temps = ["" if np.isnan(tk) else f" temp={fmt(tk - _CELSIUS)}" for tk in p["temp"].tolist()]
             lines.extend(
-                f"{s} {a} {b} {mnames[i]}" for s, a, b, i in zip(snames, cols[0], cols[1], np.ravel(inverse).tolist())
+                f"{s} {a} {b} {mnames[i]}{tt}"
+                for s, a, b, i, tt in zip(snames, cols[0], cols[1], np.ravel(inverse).tolist(), temps)
             )
+            gmins.update(np.nan_to_num(p["g_min"], nan=0.0).tolist())
         elif kind == "switch":
             g_on, g_off = 1.0 / p["r_on"], 1.0 / p["r_off"]
             lines.extend(
@@ -327,9 +320,8 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
         else:  # pragma: no cover - every kind of KINDS is handled above
             raise NetlistError(f"write_spice: element kind {kind!r} cannot be exported")
     lines.extend(models)
-    if any(g.kind == "diode" and len(g) for g in groups):
-        tc = diode_temperature_celsius()
-        options = {"temp": tc, "tnom": tc, **(options or {})}
+    if len(gmins) == 1:  # ngspice's gmin is the junctions' g_min (1e-12 S when not set)
+        options = {"gmin": next(iter(gmins)), **(options or {})}
     opt = _options_line(options)
     if opt:
         lines.append(opt)

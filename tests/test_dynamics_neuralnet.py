@@ -15,10 +15,14 @@ T = np.linspace(0, 0.05, 51)
 
 def _memristive(d):
     return NeuralNetlist(C=d.C, G_leak=d.G_leak, gain=d.gain, theta=d.theta, v_amp=d.v_amp, pre=d.pre,
-                         post=d.post, rail=d.rail, device=LinearIonDrift(window="joglekar", mu_v=MU), x0=0.5)
+                         post=d.post, rail=d.rail, device=DEVICE, x0=0.5)
 
 
-MU = 2e-13
+# Device conductance matched to the CTRNN's synapses (1/(R_on/2 + R_off/2) = 1.2e-5 S vs 1.6e-6..3.6e-5 S).
+# With the default R_on = 100 ohm and mu_v = 2e-13 the states ran into their bounds, where a device
+# conducts 1e-2 S (neuron tau C/G -> 100 us) and the Joglekar state approaches x = 1 with a 10 us time
+# constant: both comparable to brian2's step, which made brian2 differ from scipy by 5.2e-3.
+DEVICE = LinearIonDrift(R_on=1e4, R_off=1.6e5, window="joglekar", mu_v=5e-16)
 
 
 def _brian2(desc, dt):
@@ -47,15 +51,16 @@ def test_scipy_vs_brian2_resistive():
 
 
 @pytest.mark.brian2
-@pytest.mark.slow  # about 20 s: two brian2 runs of 10^4 steps
+@pytest.mark.slow  # about 20 s: two brian2 runs of 10^4 and 2*10^4 steps
 def test_scipy_vs_brian2_memristive_state_moves():
     dm = _memristive(NeuralNetlist.from_ctrnn(NET, C=1e-6))
     y, x = simulate_scipy(dm, T)
-    assert np.ptp(x, axis=0).max() > 0.05                   # the device states really move
-    e1 = np.abs(_brian2(dm, 1e-5) - y).max() / np.abs(y).max()
-    e2 = np.abs(_brian2(dm, 5e-6) - y).max() / np.abs(y).max()
+    assert np.ptp(x, axis=0).max() > 0.1                    # the device states really move (measured 0.16)
+    e1 = np.abs(_brian2(dm, 5e-6) - y).max() / np.abs(y).max()
+    e2 = np.abs(_brian2(dm, 2.5e-6) - y).max() / np.abs(y).max()
     print("memristive brian2 vs scipy", e1, e2)
-    assert e2 < 1e-2 and e1 / e2 > 1.5                      # converges with dt (first order; measured, see report)
+    # brian2 couples the groups first order (summed current held over a step): error halves with dt
+    assert e2 < 1e-4 and 1.8 < e1 / e2 < 2.2               # measured 8.8e-5, 4.4e-5
 
 
 def test_bad_input_before_compile():

@@ -204,7 +204,15 @@ def simulate_scipy(desc: NeuralNetlist, t_eval, y0=None, rtol=1e-10, atol=1e-12)
 
 def compile_brian2(desc: NeuralNetlist, b2, dt: float):
     """brian2 objects ``(neurons, synapses)`` of the description (neurons: one ``NeuronGroup``,
-    synapses: one ``Synapses`` with the device equations from ``device.brian2_model()``)."""
+    synapses: one ``Synapses`` with the device equations from ``device.brian2_model()``).
+
+    Each group is integrated with RK4, but brian2 couples groups once per step (the summed synaptic
+    current is held over the step), so brian2 agrees with :func:`compile_scipy` to first order in
+    ``dt`` relative to the fastest time constant: the neuron's :math:`C/(G_L + \sum_k G_k)` and, for
+    memristive synapses, the device state's. A device driven into a bound where it conducts far more
+    than the network's synapses (e.g. :math:`R_{on}` = 100 ohm against weights of 1e-5 S) makes both
+    of them microseconds: choose ``dt`` well below them.
+    """
     neq = "\n".join([
         "dy/dt = (-G_L*y + I_syn + I_b)/C_m : volt",
         "s = 1/(1 + exp(-gain*(y/volt + theta))) : 1",

@@ -627,6 +627,24 @@ class CircuitBuilder:
         state = _device_state(owner, model, states, names.shape[0])
         return self._add_group(owner, "device", names, (np_, nn), {"state": state}, model=model)
 
+    def add_amplifiers(self, names, np_, nn, ncp, ncn, gain, theta, v_amp) -> ElementGroup:
+        r"""Add many ideal sigmoid amplifiers (nonlinear VCVS of the neuron circuits of
+        :mod:`neurosim.dynamics.neuralnet`; the MNA engines do not stamp them).
+
+        .. math:: v_p - v_n = V_a \,/\, (1 + e^{-g ((v_{cp} - v_{cn})/\mathrm{V} + \theta)})
+
+        ``gain`` and ``theta`` dimensionless, ``v_amp`` (:math:`V_a`) in V (> 0).
+        """
+        return self._add_group(f"{self._owner}.add_amplifiers", "amplifier", names, (np_, nn, ncp, ncn),
+                               {"gain": gain, "theta": theta, "v_amp": v_amp})
+
+    def add_lifs(self, names, n1, n2, v_th, v_reset, t_ref) -> ElementGroup:
+        """Add many threshold-and-reset elements (integrate-and-fire neurons with the capacitor and
+        leak across ``n1``-``n2``): when :math:`v_1 - v_2` reaches ``v_th`` (V) it is reset to
+        ``v_reset`` (V) and held there for ``t_ref`` (s, >= 0). Compiled by :mod:`neurosim.dynamics.neuralnet`."""
+        return self._add_group(f"{self._owner}.add_lifs", "lif", names, (n1, n2),
+                               {"v_th": v_th, "v_reset": v_reset, "t_ref": t_ref})
+
 
 def _device_state(owner: str, model, state, n: int) -> np.ndarray:
     for attr in ("current", "dstate_dt", "state_bounds"):

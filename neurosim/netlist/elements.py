@@ -160,6 +160,23 @@ KINDS: dict[str, Kind] = {
             (0, 1),
         ),
         Kind("device", ("np", "nn"), {"state": Param("real")}, "X", (0, 1)),
+        # neuron circuits of neurosim.dynamics (reduced there to ODEs; the MNA engines do not stamp them):
+        # amplifier: ideal nonlinear VCVS v_p - v_n = v_amp / (1 + exp(-gain (v_cp - v_cn)/V - gain theta))
+        Kind(
+            "amplifier",
+            ("np", "nn", "ncp", "ncn"),
+            {"gain": Param("real"), "theta": Param("real"), "v_amp": Param("real", **_POS, unit="V")},
+            "B",
+            (0, 1),
+        ),
+        # threshold-and-reset across n1-n2: at v_1 - v_2 = v_th, reset to v_reset and hold for t_ref
+        Kind(
+            "lif",
+            ("n1", "n2"),
+            {"v_th": Param("real", unit="V"), "v_reset": Param("real", unit="V"), "t_ref": Param("real", low=0.0, unit="s")},
+            "B",
+            None,
+        ),
     ]
 }
 

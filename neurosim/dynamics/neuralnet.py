@@ -566,7 +566,7 @@ def simulate_scipy(netlist, t_eval, y0=None, rtol=1e-10, atol=1e-12, return_spik
         stop = min(float(t_eval[-1]), float(until[frozen].min()) if frozen.any() else np.inf)
         free = ~frozen & np.isfinite(v_th)
 
-        def event(_t, zz, free=free):
+        def event(_t, zz, *_args, free=free):  # solve_ivp passes args (frozen) to events too
             return float(np.max(zz[:n][free] - v_th[free])) if free.any() else -1.0
         event.terminal, event.direction = True, 1.0
         sel = (t_eval >= t) & (t_eval <= stop)
@@ -611,18 +611,26 @@ def compile_brian2(netlist, b2, dt: float):
     than the network's synapses (e.g. :math:`R_{on}` = 100 ohm against weights of 1e-5 S) makes both
     of them microseconds: choose ``dt`` well below them. brian2 tests the threshold once per step
     and times a spike at the start of that step, so each spike (and the refractory period counted
-    from it) comes up to one ``dt`` early.
+    from it) would come up to one ``dt`` early, drifting by up to ``dt`` per spike. So the spike time
+    is interpolated linearly within the step (``t_cross``, record it with
+    ``SpikeMonitor(neurons, variables=["t_cross"])``), the refractory period counts from it
+    (``t - t_last < t_ref``), and the neuron restarts from :math:`v_{reset} + \epsilon\, \dot y`
+    where :math:`\epsilon < dt` is the time between the exact refractory end and the step.
     """
     desc = _desc(netlist)
     spk = desc.spiking
     neq = "\n".join([
         "dy/dt = (-G_L*y + I_syn + I_gap + I_b)/C_m : volt" + (" (unless refractory)" if spk else ""),
+        "I_gap = J_gap - g_gap*y : amp", "J_gap : amp", "g_gap : siemens",
         "s = 1/(1 + exp(-gain*(y/volt + theta))) : 1",
-        "I_syn : amp", "I_gap : amp", "I_b : amp (constant)", "C_m : farad (constant)", "G_L : siemens (constant)",
+        "I_syn : amp", "I_b : amp (constant)", "C_m : farad (constant)", "G_L : siemens (constant)",
         "gain : 1 (constant)", "theta : 1 (constant)",
-    ] + (["v_th : volt (constant)", "v_reset : volt (constant)", "t_ref : second (constant)"] if spk else []))
-    ns = {"v_amp": desc.v_amp * b2.volt}
-    kw = dict(threshold="y > v_th", reset="y = v_reset", refractory="t_ref") if spk else {}
+    ] + (["v_th : volt (constant)", "v_reset : volt (constant)", "t_ref : second (constant)", "y_old : volt",
+          "t_last : second",
+          "t_cross = t + dt*clip((v_th - y_old)/(y - y_old + int(y == y_old)*volt), 0, 1) : second"] if spk else []))
+    ns = {"v_amp": desc.v_amp * b2.volt, "second": b2.second, "volt": b2.volt}
+    kw = dict(threshold="y > v_th", reset="t_last = t_cross\ny = v_reset",
+              refractory="t - t_last - t_ref < 0*dt") if spk else {}
     N = b2.NeuronGroup(desc.n, neq, method="rk4", dt=dt * b2.second, namespace=ns, name="nn_neurons*", **kw)
     N.C_m = desc.C * b2.farad
     N.G_L = desc.G_leak * b2.siemens
@@ -632,7 +640,17 @@ def compile_brian2(netlist, b2, dt: float):
         N.v_th = np.where(np.isfinite(desc.v_th), desc.v_th, 1e30) * b2.volt
         N.v_reset = desc.v_reset * b2.volt
         N.t_ref = desc.t_ref * b2.second
+        N.t_last = -1e30 * b2.second
+        N.y_old = N.y
     objs = [N]
+    if spk:
+        # restart a neuron at its exact refractory end t_last + t_ref, eps before the step: one Euler
+        # step of eps from v_reset; keep the state before the step for the crossing time t_cross
+        objs.append(N.run_regularly(
+            "eps = t - t_last - t_ref\n"
+            "not_refractory = not_refractory or not (eps < 0*dt)\n"  # as brian2 does later in the step; y is written only then
+            "y = y + int(eps >= 0*dt)*int(eps < dt)*eps*(-G_L*y + I_syn + I_gap + I_b)/C_m\n"
+            "y_old = y", when="before_groups", dt=dt * b2.second))
     S = None
     if desc.pre.size:
         if desc.device is None:
@@ -651,7 +669,7 @@ def compile_brian2(netlist, b2, dt: float):
             setattr(S, getattr(desc.device, "state_name", "x"), desc.x0)
             objs.append(S.run_regularly(desc.device.brian2_clip(), when="after_groups", dt=dt * b2.second))
     if desc.gap_a.size:
-        J = b2.Synapses(N, N, "G : siemens (constant)\nI_gap_post = G*(y_pre - y_post) : amp (summed)",
+        J = b2.Synapses(N, N, "G : siemens (constant)\nJ_gap_post = G*y_pre : amp (summed)\ng_gap_post = G : siemens (summed)",
                         dt=dt * b2.second, namespace=ns, name="nn_gaps*")
         J.connect(i=np.concatenate([desc.gap_a, desc.gap_b]), j=np.concatenate([desc.gap_b, desc.gap_a]))
         J.G = np.concatenate([desc.G_gap, desc.G_gap]) * b2.siemens

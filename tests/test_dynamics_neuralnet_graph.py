@@ -157,3 +157,27 @@ def test_lif_network_spike_times_scipy_vs_brian2():
     _, _, (ui, ut) = simulate_scipy(lif_netlist(C_M, G_L, V_TH, V_RESET, T_REF, I_bias=NET_I), [0.0, 0.3],
                                     return_spikes=True)
     assert abs(ut[ui == 0][-1] - st[si == 0][-1]) > 100 * dt
+
+
+def test_identical_lif_neurons_spike_together():
+    """Two identical neurons reach threshold at the same instant: both spike (an event at the start of
+    an integration interval would not be seen by solve_ivp)."""
+    net = lif_netlist(C_M, G_L, V_TH, V_RESET, T_REF, I_bias=[2e-10, 2e-10, 3e-10])
+    _, _, (i, t) = simulate_scipy(net, [0.0, 0.2], return_spikes=True)
+    np.testing.assert_array_equal(t[i == 0], t[i == 1])
+    assert (i == 0).sum() == 8
+
+
+def test_memristive_netlist_equals_grouped_form():
+    from neurosim.devices import LinearIonDrift
+
+    dev = LinearIonDrift(R_on=1e4, R_off=1.6e5, window="joglekar", mu_v=5e-16)
+    net = ctrnn_netlist(NET, C=1e-6, device=dev, x0=0.5)
+    assert {g.kind for g in net.groups} == {"capacitor", "resistor", "isource", "amplifier", "device"}
+    d = NeuralNetlist.from_ctrnn(NET, C=1e-6)
+    ref = NeuralNetlist(C=d.C, G_leak=d.G_leak, gain=d.gain, theta=d.theta, v_amp=d.v_amp, pre=d.pre, post=d.post,
+                        rail=d.rail, device=dev, x0=0.5, I_bias=d.I_bias)
+    y, x = simulate_scipy(net, T)
+    yr, xr = simulate_scipy(ref, T)
+    np.testing.assert_allclose(y, yr, rtol=0, atol=1e-9)
+    assert np.ptp(x, axis=0).max() > 0.1

@@ -24,3 +24,6 @@ from neurosim.dynamics.lsm import LiquidResponse, LiquidStateMachine, filtered_s
 from neurosim.dynamics.stdp import MemristiveSTDP  # noqa: E402
 
 __all__ += ["LiquidResponse", "LiquidStateMachine", "filtered_states", "latency_encode", "poisson_encode", "MemristiveSTDP"]
+from neurosim.dynamics.neuralnet import NeuralNetlist, ctrnn_netlist, lif_netlist, rate_netlist  # noqa: E402
+
+__all__ += ["NeuralNetlist", "ctrnn_netlist", "lif_netlist", "rate_netlist"]

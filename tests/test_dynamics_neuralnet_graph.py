@@ -159,6 +159,17 @@ def test_lif_network_spike_times_scipy_vs_brian2():
     assert abs(ut[ui == 0][-1] - st[si == 0][-1]) > 100 * dt
 
 
+def test_lif_netlist_bad_input():
+    from neurosim.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="G_gap must be a symmetric"):
+        lif_netlist(C_M, G_L, V_TH, V_RESET, T_REF, I_bias=[1e-10, 1e-10], G_gap=[[0, 1e-9], [0, 0]])
+    with pytest.raises(ParameterError, match="v_reset must be finite and < v_th"):
+        lif_netlist(C_M, G_L, V_TH, 0.02, T_REF)
+    with pytest.raises(ParameterError, match="t_ref must be"):
+        lif_netlist(C_M, G_L, V_TH, V_RESET, -1e-3)
+
+
 def test_identical_lif_neurons_spike_together():
     """Two identical neurons reach threshold at the same instant: both spike (an event at the start of
     an integration interval would not be seen by solve_ivp)."""

@@ -481,7 +481,7 @@ def lif_netlist(C, G_leak, v_th, v_reset, t_ref, I_bias=0.0, G_gap=None):
     ga = gb = Gg = None
     if G_gap is not None:
         G_gap = np.asarray(G_gap, float)
-        if G_gap.shape != (n, n) or not np.allclose(G_gap, G_gap.T):
+        if G_gap.shape != (n, n) or not np.allclose(G_gap, G_gap.T, rtol=1e-12, atol=0):
             raise ParameterError(f"lif_netlist: G_gap must be a symmetric ({n}, {n}) array, got shape {G_gap.shape}")
         ga, gb = np.nonzero(np.triu(G_gap, 1))
         Gg = G_gap[ga, gb]
@@ -616,7 +616,9 @@ def compile_brian2(netlist, b2, dt: float):
     is interpolated linearly within the step (``t_cross``, record it with
     ``SpikeMonitor(neurons, variables=["t_cross"])``), the refractory period counts from it
     (``t - t_last < t_ref``), and the neuron restarts from :math:`v_{reset} + \epsilon\, \dot y`
-    where :math:`\epsilon < dt` is the time between the exact refractory end and the step.
+    where :math:`\epsilon < dt` is the time between the exact refractory end and the step. Gap
+    junctions enter as :math:`\sum_b G_{ib} y_b - (\sum_b G_{ib}) y_i`, the second term inside the
+    neuron's RK4 step (only the neighbours' voltages are held over the step).
     """
     desc = _desc(netlist)
     spk = desc.spiking

@@ -154,3 +154,27 @@ def test_bad_b_sources_are_refused_clearly():
     net.add_bsource("B5", "b", "0", current="1m*sqrt(V(b))")  # sqrt of a negative voltage
     with pytest.raises(ConvergenceError, match="B source 'B5'"):
         dc(net)
+
+
+@pytest.mark.ngspice
+def test_b_sources_in_python_subcircuit_instances(ngspice_path):
+    """Instancing maps each copy's expression like its terminals: ports to the instance's nodes,
+    internal nodes and I() of internal elements prefixed."""
+    from neurosim.netlist import Subcircuit
+
+    sub = Subcircuit("cell", ["row", "col"])
+    sub.add_vsource("Vs", "row", "r1", 0.0)
+    sub.add_bsource("Bsel", "r1", "mid", current="1u*sinh(V(r1,mid)/0.1)")
+    sub.add_resistor("Rm", "mid", "col", 1e4)
+    sub.add_bsource("Bmon", "m", "0", voltage="1k*I(Vs)")  # reads its own instance's sense source
+    sub.add_resistor("Rl", "m", "0", 1e3)
+    net = Netlist("instances")
+    net.add_vsource("V1", "r", "0", 1.0)
+    net.add_vsource("V2", "q", "0", 0.7)
+    net.add_instance("X1", sub, {"row": "r", "col": "0"})
+    net.add_instances(["X2", "X3"], sub, {"row": ["q", "r"], "col": ["0", "q"]})
+    op = dc(net)
+    ref = run_ngspice(net, "op", options=TIGHT_OPTIONS)
+    for n in ["X1.mid", "X2.mid", "X3.mid", "X1.m", "X2.m", "X3.m"]:
+        assert float(op.v(n)) == pytest.approx(ref.voltage(n.lower()), rel=1e-9, abs=1e-9), n
+    assert float(op.v("X2.m")) != pytest.approx(float(op.v("X1.m")), rel=1e-3)  # each reads its own current

@@ -322,8 +322,8 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
 
             def ref_text(ref):
                 if ref[0] == "v":
-                    return f"V({node_lower.get(ref[1], ref[1])},{node_lower.get(ref[2], ref[2])})"
-                return f"I({elem_lower.get(ref[1], ref[1])})" if ref[0] == "i" else "time"
+                    return f"V({node_lower.get(ref[1].lower(), ref[1])},{node_lower.get(ref[2].lower(), ref[2])})"
+                return f"I({elem_lower.get(ref[1].lower(), ref[1])})" if ref[0] == "i" else "time"
 
             form = "I" if kind == "bcurrent" else "V"
             text = group.model.format(ref_text)

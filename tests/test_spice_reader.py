@@ -181,7 +181,8 @@ def test_binary_file_is_a_syntax_error(tmp_path):
         ("t\n.tran 1n\n", 2, ".tran needs"),
         ("t\n.tran 0 1u\n", 2, "tstep must be"),
         ("t\nC1 a 0 1n IC\n", 2, "needs '= value'"),
-        ("t\nB1 a 0 V=V(a)*2\n", 2, "B sources"),
+        ("t\nB1 a 0 Q=V(a)*2\n", 2, "I=expression or V=expression"),
+        ("t\nB1 a 0 I=foo(V(a))\n", 2, "unknown function 'foo'"),
         ("t\n.lib models.lib tt\n", 2, "models.lib"),  # .lib file section is read now; a missing file is refused
         ("t\nR1 a 0 1\n.temp -280\n", 3, "above -273.15 degC"),  # temperatures are supported (tests/test_spice_diode.py)
         ("t\n.options reltol=1e-3 gmin=-1\n", 2, "gmin must be >= 0"),

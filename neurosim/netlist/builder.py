@@ -508,6 +508,52 @@ class CircuitBuilder:
              "tt": tt, "eg": eg, "xti": xti, "temp": temp, "tnom": tnom, "g_min": g_min},
         )
 
+    def add_bsource(self, name: str, np_: str, nn: str, *, current: str | None = None, voltage: str | None = None,
+                    params: dict | None = None) -> None:
+        r"""Add a behavioural source (SPICE ``B``): a current or a voltage given by an expression.
+
+        .. math:: i = f(y) \ \text{(``current``, from np through the source to nn)}, \qquad
+                  v_{np} - v_{nn} = f(y) \ \text{(``voltage``)}
+
+        The expression (ngspice-39's B-source syntax, :mod:`neurosim.spice.expr`) may use ``V(n)``,
+        ``V(n1, n2)`` (V), ``I(Vname)`` (branch current of a V source, VCVS, CCVS, inductor or
+        voltage-form B source, A), ``time`` (s), numbers with SPICE suffixes, ``params`` values,
+        ``+ - * / **`` (``**``, ``^`` and ``pow`` are :math:`|x|^y` as in ngspice), comparisons,
+        ``&& || !``, ``?:`` and the functions of :data:`neurosim.spice.expr.B_FUNCTIONS`. Newton uses its
+        exact derivatives. Node and element names are matched without regard to case, as in SPICE.
+
+        Raises
+        ------
+        ParameterError
+            Neither or both of ``current`` and ``voltage``.
+        SpiceSyntaxError
+            The expression does not parse (unknown function or parameter, ...).
+
+        Examples
+        --------
+        >>> from neurosim.netlist import Netlist
+        >>> from neurosim.solve import dc
+        >>> net = Netlist("sinh selector")
+        >>> net.add_vsource("V1", "a", "0", 1.0)
+        >>> net.add_resistor("R1", "a", "b", 1e3)
+        >>> net.add_bsource("B1", "b", "0", current="1u*sinh(V(b)/0.1)")
+        >>> round(float(dc(net).v("b")), 6)
+        0.653968
+        """
+        from neurosim.spice.expr import Expression
+
+        owner = f"{self._owner}.add_bsource"
+        if (current is None) == (voltage is None):
+            raise ParameterError(f"{owner}: give exactly one of current= and voltage= (an expression string)")
+        text = current if current is not None else voltage
+        if isinstance(text, Expression):  # already parsed (the SPICE reader)
+            expr = text
+        elif isinstance(text, str):
+            expr = Expression.parse(text, {k.lower(): float(v) for k, v in (params or {}).items()})
+        else:
+            raise ParameterError(f"{owner}: the expression must be a string, got {text!r}")
+        self._add_single(owner, "bcurrent" if current is not None else "bvoltage", name, (np_, nn), {}, model=expr)
+
     def add_switch(
         self, name: str, n1: str, n2: str, ncp: str, ncn: str, r_on: float, r_off: float, v_t: float, v_w: float
     ) -> None:

@@ -20,6 +20,8 @@ cccs         np, nn (+ control)              :math:`i = \\beta\\, i_{ctrl}` from
 ccvs         np, nn (+ control)              :math:`v_p - v_n = r\\, i_{ctrl}`
 diode        anode, cathode                  :math:`i = I_s (e^{v_j / (n V_T)} - 1)`, :math:`v_j = v_{ak} - i R_s` (SPICE level 1, below)
 switch       n1, n2, ncp, ncn                :math:`i = g(v_c)(v_1 - v_2)`, see below
+bcurrent     np, nn                          :math:`i = f(\\ldots)` from np through the source to nn (B source ``I=``)
+bvoltage     np, nn                          :math:`v_p - v_n = f(\\ldots)`, branch current as a V source (``V=``)
 device       np, nn                          :math:`i = \\text{model.current}(x, v_p - v_n)`, :math:`\\dot x =
                                              \\text{model.dstate\\_dt}(x, v)`
 ===========  ==============================  ==============================================================
@@ -81,7 +83,7 @@ _AC = {
 #: Element kinds whose second value is the name of the controlling element (a branch current).
 CONTROLLED_BY_CURRENT = ("cccs", "ccvs")
 #: Element kinds with a branch-current unknown.
-BRANCH_KINDS = ("vsource", "vcvs", "ccvs", "inductor")
+BRANCH_KINDS = ("vsource", "vcvs", "ccvs", "inductor", "bvoltage")
 #: Element kinds that may control a ``cccs``/``ccvs`` (ngspice-39 refuses inductors there).
 CONTROL_KINDS = ("vsource", "vcvs", "ccvs")
 
@@ -160,6 +162,9 @@ KINDS: dict[str, Kind] = {
             (0, 1),
         ),
         Kind("device", ("np", "nn"), {"state": Param("real")}, "X", (0, 1)),
+        # behavioural sources: the expression (neurosim.spice.expr.Expression) is the group's model
+        Kind("bcurrent", ("np", "nn"), {}, "B", None),
+        Kind("bvoltage", ("np", "nn"), {}, "B", (0, 1)),
         # neuron circuits of neurosim.dynamics (reduced there to ODEs; the MNA engines do not stamp them):
         # amplifier: ideal nonlinear VCVS v_p - v_n = v_amp / (1 + exp(-gain (v_cp - v_cn)/V - gain theta))
         Kind(

@@ -154,10 +154,38 @@ class _Instancing:
                     if ref in values:
                         pvals[field][:, j] = values[ref]
             pvals = {p: v.ravel() for p, v in pvals.items()}
+            if group.kind in ("bcurrent", "bvoltage"):  # the expression's references belong to the instance
+                self._instance_bsources(owner, group, names_out, nodes_out, k, prefix, ports, subckt)
+                continue
             wf = None if group.waveforms is None else group.waveforms * k
             # a controlling element named inside the subcircuit is the instance's own copy
             ctl = None if group.controls is None else np.array([p + c for p in prefix for c in group.controls.tolist()])
             self._add_group(owner, group.kind, names_out, nodes_out, pvals, wf, group.model, ctl)
+
+
+    def _instance_bsources(self, owner, group, names_out, nodes_out, k, prefix, ports, subckt) -> None:
+        """B sources of ``k`` instances: one expression per instance, its node references mapped like
+        the element's terminals (port -> the instance's node, ground kept, internal -> prefixed) and its
+        ``I(element)`` references to the instance's own element."""
+        from neurosim.spice.expr import Expression
+
+        lower = {n.lower(): n for n in subckt._node_names}
+        m = len(group)
+        names_out = names_out.reshape(k, m)
+        nodes_out = [c.reshape(k, m) for c in nodes_out]
+
+        def node(name, i):
+            local = lower.get(name, name)
+            if local in ports:
+                return str(ports[local][i])
+            return GROUND if local in (GROUND, "gnd") else prefix[i] + local
+
+        expr = group.model
+        for i in range(k):
+            refs = [("v", node(r[1], i), node(r[2], i)) if r[0] == "v" else ("i", prefix[i] + r[1]) if r[0] == "i" else r
+                    for r in expr.refs]
+            self._add_group(owner, group.kind, names_out[i], [c[i] for c in nodes_out], {}, None,
+                            Expression(expr.tree, refs, expr.text), None)
 
 
 class Netlist(_Instancing, CircuitBuilder):

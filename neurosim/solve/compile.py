@@ -151,13 +151,20 @@ class CompiledCircuit:
         self.l_ind, self.l_ic = par("inductor", "inductance"), par("inductor", "ic")
         self.f_names, self.f_p, self.f_n = nm("cccs"), cols("cccs", 0), cols("cccs", 1)
         self.f_gain = par("cccs", "gain")
+        # --- behavioural (B) sources: current form (like an I source) and voltage form (a branch row)
+        self.bi_names, self.bi_p, self.bi_n = nm("bcurrent"), cols("bcurrent", 0), cols("bcurrent", 1)
+        self.bv_names, self.bv_p, self.bv_n = nm("bvoltage"), cols("bvoltage", 0), cols("bvoltage", 1)
+        self.bi_expr = [g.model for g in by.get("bcurrent", []) for _ in range(len(g))]
+        self.bv_expr = [g.model for g in by.get("bvoltage", []) for _ in range(len(g))]
         nv, ne, nh, nl = self.vs_names.size, self.e_names.size, self.h_names.size, self.l_names.size
         self.vs_row = self.n_nodes + np.arange(nv)
         self.e_row = self.n_nodes + nv + np.arange(ne)
         self.h_row = self.n_nodes + nv + ne + np.arange(nh)
         self.l_row = self.n_nodes + nv + ne + nh + np.arange(nl)
-        self.branch_names = self.vs_names.tolist() + self.e_names.tolist() + self.h_names.tolist() + self.l_names.tolist()
-        self.n_branches = nv + ne + nh + nl
+        self.bv_row = self.n_nodes + nv + ne + nh + nl + np.arange(self.bv_names.size)
+        self.branch_names = (self.vs_names.tolist() + self.e_names.tolist() + self.h_names.tolist() + self.l_names.tolist()
+                             + self.bv_names.tolist())
+        self.n_branches = nv + ne + nh + nl + self.bv_names.size
         # controls: V sources, VCVS and CCVS (not inductors, as in ngspice)
         n_ctl = nv + ne + nh
         rows_by_name = dict(zip(self.branch_names[:n_ctl], range(self.n_nodes, self.n_nodes + n_ctl)))
@@ -174,7 +181,8 @@ class CompiledCircuit:
 
         self.h_ctrl, self.f_ctrl = controls("ccvs"), controls("cccs")
         self.size = self.n_nodes + self.n_branches
-        self.nonlinear = bool(self.d_names.size or self.sw_names.size or self.devices)
+        self.behavioral = BehavioralStamps(self, names[1:]) if (self.bi_names.size or self.bv_names.size) else None
+        self.nonlinear = bool(self.d_names.size or self.sw_names.size or self.devices or self.behavioral)
         self.A = self._linear_matrix()
         self._index = None
         self._node_index = None
@@ -187,9 +195,9 @@ class CompiledCircuit:
         r2, c2, v2 = conductance_stamps(ja, jj, self.d_rs_g)
         # branch k: KCL rows p (+i), n (-i); branch row: v_p - v_n - gain (v_cp - v_cn) (VCVS),
         # v_p - v_n - r i_ctrl (CCVS), v_1 - v_2 (inductor: the analyses add -L d/dt on the diagonal)
-        p = np.concatenate([self.vs_p, self.e_p, self.h_p, self.l_a])
-        q = np.concatenate([self.vs_n, self.e_n, self.h_n, self.l_b])
-        row = np.concatenate([self.vs_row, self.e_row, self.h_row, self.l_row])
+        p = np.concatenate([self.vs_p, self.e_p, self.h_p, self.l_a, self.bv_p])
+        q = np.concatenate([self.vs_n, self.e_n, self.h_n, self.l_b, self.bv_n])
+        row = np.concatenate([self.vs_row, self.e_row, self.h_row, self.l_row, self.bv_row])
         one = np.ones(row.size)
         eg, gm, fg = self.e_gain, self.g_gain, self.f_gain
         rows = [r1, r2, p, q, row, row, self.e_row, self.e_row, self.h_row,
@@ -275,7 +283,8 @@ class CompiledCircuit:
                 ("resistor", self.res_names), ("capacitor", self.cap_names), ("vsource", self.vs_names),
                 ("isource", self.is_names), ("vcvs", self.e_names), ("diode", self.d_names),
                 ("switch", self.sw_names), ("vccs", self.g_names), ("ccvs", self.h_names),
-                ("inductor", self.l_names), ("cccs", self.f_names),
+                ("inductor", self.l_names), ("cccs", self.f_names), ("bcurrent", self.bi_names),
+                ("bvoltage", self.bv_names),
             ]:
                 idx.update(zip(arr.tolist(), ((kind, k) for k in range(arr.size))))
             for g in self.devices:
@@ -320,6 +329,122 @@ class CompiledCircuit:
             f"CompiledCircuit({self.title!r}, {self.n_nodes} nodes, {self.n_branches} branches, "
             f"{'nonlinear' if self.nonlinear else 'linear'})"
         )
+
+
+class BehavioralStamps:
+    r"""The B sources of a compiled circuit: their references resolved to unknowns, and their
+    Newton linearisation.
+
+    A current-form source carries :math:`i = f(y)` from ``np`` through the source to ``nn``; a
+    voltage-form source imposes :math:`v_p - v_n = f(y)` on its branch row. :math:`y` are the
+    expression's references: node-voltage differences, branch currents (V sources, VCVS, CCVS,
+    inductors, voltage-form B sources) and ``time``. Linearised at :math:`y_0` with the exact partial
+    derivatives :math:`g_k = \partial f / \partial y_k` (:meth:`Expression.dual`):
+
+    .. math:: f(y) \approx f(y_0) + \sum_k g_k (y_k - y_{0,k})
+
+    (``time`` is not an unknown: it enters the value only).
+    """
+
+    def __init__(self, cc, node_names: list[str]):
+        by_node = {}
+        for k, name in enumerate(node_names):
+            by_node.setdefault(name.lower(), []).append(k)
+        by_node.setdefault("0", [-1])
+        by_node.setdefault("gnd", [-1])
+        branch = {}
+        for k, name in enumerate(cc.branch_names):
+            branch.setdefault(name.lower(), []).append(cc.n_nodes + k)
+        self.names, self.exprs, self.kinds = [], [], []
+        self.p, self.n, self.row = [], [], []
+        rows, cols, signs, pairs = [], [], [], []
+        self.ref_a, self.ref_b, self.ref_time, self.pair0 = [], [], [], []
+        pair = 0
+        elements = [("i", nm, a, b, -1, e) for nm, a, b, e in zip(cc.bi_names.tolist(), cc.bi_p, cc.bi_n, cc.bi_expr)]
+        elements += [("v", nm, a, b, r, e) for nm, a, b, r, e in zip(cc.bv_names.tolist(), cc.bv_p, cc.bv_n, cc.bv_row, cc.bv_expr)]
+        for kind, name, a, b, r, expr in elements:
+            targets = [(int(a), 1.0), (int(b), -1.0)] if kind == "i" else [(int(r), -1.0)]
+            ra, rb, rt = [], [], []
+            for k, ref in enumerate(expr.refs):
+                if ref[0] == "v":
+                    ia, ib = (self._one(by_node, nd, name, expr, "node") for nd in ref[1:])
+                    on = [(ia, 1.0), (ib, -1.0)]
+                elif ref[0] == "i":
+                    ia, ib = self._one(branch, ref[1], name, expr, "branch element"), -1
+                    on = [(ia, 1.0)]
+                else:
+                    ia, ib = -1, -1
+                    on = []
+                ra.append(ia), rb.append(ib), rt.append(ref[0] == "time")
+                for tr, ts in targets:
+                    for c, cs in on:
+                        rows.append(tr), cols.append(c), signs.append(ts * cs), pairs.append(pair + k)
+            self.names.append(name), self.exprs.append(expr), self.kinds.append(kind)
+            self.p.append(int(a)), self.n.append(int(b)), self.row.append(int(r))
+            self.ref_a.append(np.array(ra, np.int64)), self.ref_b.append(np.array(rb, np.int64))
+            self.ref_time.append(np.array(rt, bool)), self.pair0.append(pair)
+            pair += len(expr.refs)
+        self.rows, self.cols = np.array(rows, np.int64), np.array(cols, np.int64)
+        self.signs, self.pairs = np.array(signs), np.array(pairs, np.int64)
+        self.n_pairs = pair
+
+    @staticmethod
+    def _one(table, name, element, expr, what) -> int:
+        hits = table.get(name.lower(), [])
+        if len(hits) != 1:
+            raise NetlistError(f"compile: B source {element!r} refers to {what} {name!r}, which "
+                               f"{'is not in this netlist' if not hits else 'matches several names differing only in case'} "
+                               f"(expression {expr.text!r})")
+        return hits[0]
+
+    def linearise(self, x: np.ndarray, t: float, size: int):
+        """Matrix values (in the order of ``rows``/``cols``) and the right-hand side of the
+        linearised B sources at unknowns ``x`` and time ``t`` (s).
+
+        Raises
+        ------
+        ConvergenceError
+            An expression is not finite at ``x`` (naming the source, its expression and reference values).
+        """
+        from neurosim.errors import ConvergenceError
+
+        G = np.zeros(self.n_pairs)
+        r = np.zeros(size)
+        xg = np.concatenate([x[:size], [0.0]])  # index -1 (ground) reads 0 V
+        for e, expr in enumerate(self.exprs):
+            y = xg[self.ref_a[e]] - xg[self.ref_b[e]]
+            y[self.ref_time[e]] = t
+            f0, grad = expr.dual(y.tolist())
+            g = np.zeros(y.size)
+            for k, d in grad.items():
+                g[k] = d
+            g[self.ref_time[e]] = 0.0
+            if not (np.isfinite(f0) and np.all(np.isfinite(g))):
+                raise ConvergenceError(f"B source {self.names[e]!r}: {expr.text!r} is not finite at "
+                                       f"{dict(zip(map(str, expr.refs), y.tolist()))}")
+            G[self.pair0[e] : self.pair0[e] + y.size] = g
+            ieq = f0 - float(g @ y)
+            if self.kinds[e] == "i":
+                if self.p[e] >= 0:
+                    r[self.p[e]] -= ieq
+                if self.n[e] >= 0:
+                    r[self.n[e]] += ieq
+            else:
+                r[self.row[e]] += ieq
+        return self.signs * G[self.pairs], r
+
+    def currents(self, x: np.ndarray, t: float = 0.0) -> np.ndarray:
+        """Current (A) of every current-form source at unknowns ``x`` (last axis), in ``bi_names`` order."""
+        xg = np.concatenate([x, np.zeros(x.shape[:-1] + (1,))], axis=-1)
+        out = []
+        for e, expr in enumerate(self.exprs):
+            if self.kinds[e] != "i":
+                continue
+            y = xg[..., self.ref_a[e]] - xg[..., self.ref_b[e]]
+            y[..., self.ref_time[e]] = t
+            flat = y.reshape(-1, y.shape[-1])
+            out.append(np.array([expr.dual(row.tolist())[0] for row in flat]).reshape(y.shape[:-1]))
+        return np.stack(out, axis=-1)
 
 
 def compile(netlist, validate: bool = True) -> CompiledCircuit:  # noqa: A001 - the natural name

@@ -137,6 +137,7 @@ def _newton_dc(cc, z0, b, s, strategies, p, t, cold=False) -> OperatingPoint:
     tol = Tolerances(p["reltol"], p["vntol"], p["abstol"])
     kw = dict(limiting=p["limiting"], dv_max=p["dv_max"], max_iter=p["max_iter"], tol=tol)
     kw["gmin"] = p["gmin"]
+    kw["t"] = 0.0 if t is None else float(t)  # B sources' `time`
     base_shunt = 0.0
     tried = []
     total = 0

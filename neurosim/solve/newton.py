@@ -114,6 +114,10 @@ class NewtonEngine:
         # inductor branch rows: the companion resistance -R_eq on the diagonal (0 at DC)
         rows = [ar, nodes, cr, dr, sr, vr, cc.l_row]
         cols = [ac, nodes, cc_, dc, sc, vc, cc.l_row]
+        if cc.behavioral is not None:  # B sources: d f / d (referenced unknowns)
+            rows.append(cc.behavioral.rows)
+            cols.append(cc.behavioral.cols)
+        self.t = 0.0  # time (s) seen by B-source expressions
         if self.joint:
             k = n + np.arange(ns)
             rows += [self.dev_a, self.dev_b, k, k, k]
@@ -188,7 +192,12 @@ class NewtonEngine:
             np.concatenate([g_w, -g_w, h_w, -h_w, -g_w, g_w, -h_w, h_w]),
             np.concatenate([g_v, g_v, -g_v, -g_v]),
             np.zeros(cc.l_row.size) if ind_r is None else -np.broadcast_to(ind_r, cc.l_row.shape),
-        ] + extra + [self.vcon_vals]
+        ]
+        if cc.behavioral is not None:
+            b_vals, b_r = cc.behavioral.linearise(x, self.t, cc.size)
+            vals.append(b_vals)
+            r[: cc.size] += b_r
+        vals = vals + extra + [self.vcon_vals]
         return np.concatenate(vals), r
 
     def at_bound_outward(self, z, mask) -> np.ndarray:
@@ -250,6 +259,7 @@ class NewtonEngine:
         init_junctions: bool = False,
         ind_r: np.ndarray | None = None,
         dq: dict | None = None,
+        t: float = 0.0,
     ) -> NewtonResult:
         """Iterate from ``z0`` with right-hand side ``b`` (size ``cc.size``, plus the ``vcon`` values).
 
@@ -257,8 +267,10 @@ class NewtonEngine:
         ``ind_r``: inductor companion resistances (ohm) put as ``-ind_r`` on the diagonal of their
         branch rows (``None``: 0, DC). ``dq``: the diode charges' integration in a transient step
         (``coef`` 1/h or 2/h, previous charges ``q_n``, previous charge currents ``i_n``; ``None``: DC).
+        ``t``: the time (s) of this solve, for B-source expressions that use ``time``.
         """
         cc, n = self.cc, self.n
+        self.t = float(t)
         z = np.array(z0, dtype=np.float64)
         if z.size == n and self.size > n:
             z = np.concatenate([z, states if self.joint else np.zeros(self.size - n)])

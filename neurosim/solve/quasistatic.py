@@ -120,7 +120,7 @@ def quasistatic(
     warm = {"x": np.zeros(cc.size)}
 
     def solve_x(t, s):
-        r = eng.run(warm["x"], cc.rhs(t=t), s, tol=tol)
+        r = eng.run(warm["x"], cc.rhs(t=t), s, tol=tol, t=t)
         if not r.converged:
             from neurosim.solve.dc import dc
 

@@ -64,6 +64,13 @@ class _Solution:
             return self.x[..., cc.h_row[k]]
         if kind == "inductor":
             return self.x[..., cc.l_row[k]]
+        if kind == "bvoltage":
+            return self.x[..., cc.bv_row[k]]
+        if kind == "bcurrent":
+            t = getattr(self, "t", 0.0)
+            if np.ndim(t) == 0:
+                return cc.behavioral.currents(self.x, 0.0 if t is None else float(t))[..., k]
+            return np.array([cc.behavioral.currents(xk, float(tk))[k] for xk, tk in zip(self.x, t)])
         if kind == "vccs":
             return cc.g_gain[k] * (self._node_v(cc.g_cp[k]) - self._node_v(cc.g_cn[k]))
         if kind == "cccs":

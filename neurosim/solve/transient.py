@@ -238,7 +238,7 @@ def transient(
                 e = eng if joint else _engine(cc)
                 coef = (2.0 if order2 else 1.0) / h
                 dq = {"coef": coef, "q_n": qd, "i_n": iqd if order2 else 0.0} if charged else None
-                r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50, ind_r=req, dq=dq)
+                r = e.run(x, b, s, cap_g=geq, step=step, tol=tol, max_iter=50, ind_r=req, dq=dq, t=t + h)
                 stats["newton_iterations"] += r.iterations
                 ok = r.converged
                 x_new = r.z[:n]

@@ -202,6 +202,37 @@ _DIODE_MODEL = {"is": "i_s", "js": "i_s", "n": "n", "rs": "r_s", "bv": "bv", "ib
 _DIODE_IGNORED = ("kf", "af")
 
 
+_B_FORM = re.compile(r"^\s*([iv])\s*=\s*(.+?)\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def _add_bsource(net, toks, name, node, scope, st) -> None:
+    """``Bname n+ n- I=expr`` or ``V=expr`` (braces optional). The smooth-switch form that
+    write_spice writes for the 1T1R switch is read back as that switch (the same function)."""
+    from neurosim.spice.expr import Expression
+
+    fields = st.text.split(None, 3)
+    if len(fields) < 4:
+        raise st.error("B source needs: Bname n+ n- I=expression (or V=expression)")
+    m = _SWITCH.match("".join(fields[3].lower().split()))
+    if m is not None:
+        a, b, gf, gn, gf2, c, d, vt, vw = m.groups()
+        gf, gn, gf2, vt, vw = (parse_number(x, st) for x in (gf, gn, gf2, vt, vw))
+        if gf == gf2 and node(a) == node(toks[1]) and node(b) == node(toks[2]) and gf > 0 and gn > 0:
+            net.add_switch(name, node(toks[1]), node(toks[2]), node(c), node(d), 1.0 / gn, 1.0 / gf, vt, vw)
+            return
+    form = _B_FORM.match(fields[3])
+    if form is None:
+        raise st.error(f"B source needs I=expression or V=expression after its nodes, got {fields[3]!r}")
+    expr = Expression.parse(form.group(2), scope, st)
+    # inside a subcircuit instance: local node names and element names as flattened
+    prefix = name[: len(name) - len(toks[0])]
+    refs = [("v", node(r[1]), node(r[2])) if r[0] == "v" else ("i", prefix + r[1]) if r[0] == "i" else r
+            for r in expr.refs]
+    expr = Expression(expr.tree, refs, expr.text)
+    kw = {"current": expr} if form.group(1).lower() == "i" else {"voltage": expr}
+    net.add_bsource(name, node(toks[1]), node(toks[2]), **kw)
+
+
 def _add_diode(net, toks, name, node, scope, models, st) -> None:
     """``Dname anode cathode model [area] [area=a] [m=k] [temp=T] [dtemp=dT]`` (SPICE level 1)."""
     _need(toks, 4, "Dname anode cathode model [area=a] [m=k] [temp=degC] [dtemp=degC]", st)
@@ -401,14 +432,6 @@ def add_element(net, toks: list, name: str, node, scope: dict, models: dict, st:
     elif letter == "d":
         _add_diode(net, toks, name, node, scope, models, st)
     elif letter == "b":
-        fields = st.text.split(None, 3)
-        m = _SWITCH.match("".join(fields[3].lower().split())) if len(fields) == 4 else None
-        if m is None:
-            raise st.error("B sources are supported only in the smooth-switch form written by write_spice")
-        a, b, gf, gn, gf2, c, d, vt, vw = m.groups()
-        gf, gn, gf2, vt, vw = (parse_number(x, st) for x in (gf, gn, gf2, vt, vw))
-        if gf != gf2 or node(a) != node(toks[1]) or node(b) != node(toks[2]) or gf <= 0 or gn <= 0:
-            raise st.error("B source is not a smooth switch between its own terminals")
-        net.add_switch(name, node(toks[1]), node(toks[2]), node(c), node(d), 1.0 / gn, 1.0 / gf, vt, vw)
+        _add_bsource(net, toks, name, node, scope, st)
     else:
         raise st.error(f"unsupported element {toks[0]!r} (supported: R, C, L, V, I, E, G, F, H, D, B, X)")

@@ -56,7 +56,7 @@ _CELSIUS = 273.15
 
 
 _LETTER = {"resistor": "R", "capacitor": "C", "vsource": "V", "isource": "I", "vcvs": "E", "diode": "D",
-           "switch": "B", "device": "X", "vccs": "G", "inductor": "L", "cccs": "F", "ccvs": "H"}
+           "switch": "B", "device": "X", "bcurrent": "B", "bvoltage": "B", "vccs": "G", "inductor": "L", "cccs": "F", "ccvs": "H"}
 # characters that end or split a SPICE token, or start a comment
 _RESERVED = re.compile(r"[\s(),={};'\"$*+]")
 
@@ -246,7 +246,11 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
     n_diode_models = 0
     gmins: set = set()  # junction g_min of every diode (ngspice has one gmin per circuit)
     spice_name = None  # netlist -> SPICE element names, for the controlling sources of F and H
-    if any(g.kind in ("cccs", "ccvs") for g in groups) or isinstance(an, DCSweep):
+    behavioral = any(g.kind in ("bcurrent", "bvoltage") for g in groups)
+    if behavioral:  # B-source references by their SPICE names (case-insensitive, as the expressions)
+        node_lower = {a.lower(): b for a, b in zip(node_names, nodes.tolist())}
+        node_lower.setdefault("0", "0")
+    if any(g.kind in ("cccs", "ccvs") for g in groups) or isinstance(an, DCSweep) or behavioral:
         spice_name = {a: b for g, names in zip(groups, per_group) for a, b in zip(g.names.tolist(), names)}
     if isinstance(an, DCSweep):  # the swept sources by their SPICE names
         missing = [n for n in (an.source, an.source2) if n is not None and n not in spice_name]
@@ -313,6 +317,17 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
                     snames, *cols, g_on.tolist(), g_off.tolist(), p["v_t"].tolist(), p["v_w"].tolist()
                 )
             )
+        elif kind in ("bcurrent", "bvoltage"):
+            elem_lower = {a.lower(): b for a, b in spice_name.items()}
+
+            def ref_text(ref):
+                if ref[0] == "v":
+                    return f"V({node_lower.get(ref[1].lower(), ref[1])},{node_lower.get(ref[2].lower(), ref[2])})"
+                return f"I({elem_lower.get(ref[1].lower(), ref[1])})" if ref[0] == "i" else "time"
+
+            form = "I" if kind == "bcurrent" else "V"
+            text = group.model.format(ref_text)
+            lines.extend(f"{s} {a} {b} {form}={text}" for s, a, b in zip(snames, cols[0], cols[1]))
         elif kind == "device":
             defs, subs = _device_subckts(group, snames, f"nsdev{gi}")
             models.extend(d.rstrip("\n") for d in defs)

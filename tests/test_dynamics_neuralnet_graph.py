@@ -192,3 +192,17 @@ def test_memristive_netlist_equals_grouped_form():
     yr, xr = simulate_scipy(ref, T)
     np.testing.assert_allclose(y, yr, rtol=0, atol=1e-9)
     assert np.ptp(x, axis=0).max() > 0.1
+
+
+def test_circuit_engine_and_spice_writer_refuse_neuron_elements():
+    """The neuron-circuit elements are reduced to ODEs here; the MNA engine and the SPICE writer name
+    them instead of leaving them out."""
+    from neurosim.errors import NetlistError
+    from neurosim.solve import dc
+    from neurosim.spice import write_spice
+
+    net = lif_netlist(2e-10, 1e-8, v_th=0.015, v_reset=0.005, t_ref=2e-3, I_bias=[2e-10, 3e-10])
+    with pytest.raises(NetlistError, match=r"compile: element 'n0.LIF' is a 'lif' element"):
+        dc(net)
+    with pytest.raises(NetlistError, match=r"write_spice: element .* is a '(lif|amplifier)' element"):
+        write_spice(net)

@@ -40,6 +40,11 @@ class DeviceGroup:
     offset: int  # index of this group's first device in the concatenated state vector
 
 
+#: Element kinds the circuit engine stamps (the others belong to higher layers' own compilers).
+_SIMULATED = {"resistor", "capacitor", "vsource", "isource", "vcvs", "vccs", "inductor", "cccs", "ccvs", "diode",
+              "switch", "device", "bcurrent", "bvoltage"}
+
+
 def _phasor(mag: np.ndarray, phase_deg: np.ndarray) -> np.ndarray:
     """Complex small-signal source values; unset (NaN) magnitude or phase counts as 0."""
     m = np.nan_to_num(mag, nan=0.0)
@@ -80,6 +85,15 @@ class CompiledCircuit:
         by = {}
         for g in groups:
             by.setdefault(g.kind, []).append(g)
+        for kind in sorted(by.keys() - _SIMULATED):
+            first = next((g for g in by[kind] if len(g)), None)
+            if first is None:
+                continue
+            raise NetlistError(
+                f"compile: element {str(first.names[0])!r} is a {kind!r} element, which the circuit engine does not "
+                "simulate (neuron-circuit elements are reduced to ODEs by neurosim.dynamics: compile_scipy, "
+                "compile_brian2)"
+            )
 
         def cols(kind, k):
             return _cat([g.nodes[:, k] - 1 for g in by.get(kind, [])], np.int64)

@@ -44,8 +44,10 @@ def inputs(rng, v_read, n, batch=6):
     return V
 
 
+@pytest.mark.parametrize("group_bytes", [1, 1 << 30])  # one vector per group; all vectors in one group
 @pytest.mark.parametrize("case", CASES)
-def test_batched_equals_one_vector_newton(rng, case):
+def test_batched_equals_one_vector_newton(rng, case, group_bytes, monkeypatch):
+    monkeypatch.setattr("neurosim.crossbar.circuit._BATCH_BYTES", group_bytes)
     xb, v_read = crossbar(rng, *case)
     tile = xb.tiles[0]
     V = inputs(rng, v_read, tile.rows)

@@ -184,6 +184,39 @@ class CellPhysics:
                 u, v, lo, hi, thr = (a.ravel()[keep] for a in (u, v, lo, hi, thr))
         return full
 
+    def _selector_root(self, v, u):
+        r""":meth:`_pair_root` for a linear memristor behind the 1S1R selector, without safeguards.
+
+        :math:`h(u) = 2 I_s \sinh(u / n V_T) - g (v - u)` is increasing and, on the bracket between 0
+        and ``v``, convex on the side of ``v`` (concave for ``v < 0``); its tangent at any ``u`` of the
+        bracket crosses zero inside it (at ``v`` the tangent is :math:`2 I_s (\sinh + \cosh (v-u)/nV_T) > 0`).
+        So plain Newton from the bracket stays in it and, after at most one step past the root,
+        converges monotonically: no bracketing or bisection is needed, about half the array passes of
+        the general loop per iteration.
+        """
+        a = self.n * self.v_t
+        k, i_s, g = 1.0 / a, self.i_s, self.g
+        thr = 1e-15 * np.maximum(np.abs(v), 1e-3) + 1e-300
+        gv = g * v
+        e, ei, h = np.empty_like(u), np.empty_like(u), np.empty_like(u)
+        for _ in range(200):
+            np.multiply(u, k, out=e)
+            np.exp(e, out=e)
+            np.reciprocal(e, out=ei)
+            np.subtract(e, ei, out=h)
+            h *= i_s
+            h += g * u
+            h -= gv  # h = 2 I_s sinh(u/a) - g (v - u)
+            e += ei
+            e *= i_s * k
+            e += g  # h'(u)
+            h /= e
+            u -= h
+            np.abs(h, out=h)
+            if not np.any(h > thr):
+                break
+        return u
+
     def iv(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cell current (A), incremental conductance (S) and memristor voltage (V) at cell voltage ``v``.
 
@@ -215,7 +248,10 @@ class CellPhysics:
             u = np.clip(a * np.arcsinh(self._mem(v)[0] / (2.0 * self.i_s)), lo, hi)
         else:
             u = 0.5 * (lo + hi)
-        u = self._pair_root(v, u, lo, hi)
+        if self.cell == "1S1R" and self.g is not None and float(np.max(np.abs(v), initial=0.0)) < 700.0 * self.n * self.v_t:
+            u = self._selector_root(v, np.array(u))  # (no overflow of exp below 700 n V_T)
+        else:
+            u = self._pair_root(v, u, lo, hi)
         ia, ga = self._access(u)
         im, gm = self._mem(v - u)
         gs = ga + gm
@@ -483,7 +519,7 @@ class TileCircuit:
     # ------------------------------------------------------------------ nonlinear read
     def solve(self, cells: CellPhysics, V: np.ndarray, tol: float = 1e-12, max_iter: int = 100,
               method: str = "auto"):
-        """Node voltages of nonlinear reads by damped Newton.
+        r"""Node voltages of nonlinear reads by damped Newton.
 
         Which linear solver the Newton iteration uses (``method``):
 

@@ -27,3 +27,6 @@ __all__ += ["LiquidResponse", "LiquidStateMachine", "filtered_states", "latency_
 from neurosim.dynamics.neuralnet import NeuralNetlist, ctrnn_netlist, lif_netlist, rate_netlist  # noqa: E402
 
 __all__ += ["NeuralNetlist", "ctrnn_netlist", "lif_netlist", "rate_netlist"]
+from neurosim.dynamics.spiking import SpikingNetlist, SpikingNetwork  # noqa: E402
+
+__all__ += ["SpikingNetlist", "SpikingNetwork"]

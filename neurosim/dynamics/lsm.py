@@ -34,8 +34,12 @@ SD 100 % of the mean; input strengths 18 nA (to E) and 9 nA (to I); delays 1.5 m
 probability ``p_in`` = 0.3 through static synapses; the integration step is 0.1 ms; the
 readout kernel is evaluated on a grid of step ``dt``.
 
-The network is built (and, for the cython target, compiled) once, stored, and each stimulus is a
-``restore`` plus ``run``: ten stimuli cost one build. All randomness (grid, connectivity,
+The liquid is a netlist (:meth:`LiquidStateMachine.netlist`: capacitor, leak, bias and
+threshold-and-reset element per neuron, one spike-driven synapse element per connection, a spike
+source per input channel) run by :class:`~neurosim.dynamics.spiking.SpikingNetwork`, on brian2 or on
+the event-driven scipy engine (``run(..., engine="scipy")``). On brian2 it is built (and, for the
+cython target, compiled) once, stored, and each stimulus is a ``restore`` plus ``run``: ten stimuli
+cost one build. All randomness (grid, connectivity,
 parameters, initial state) is drawn with numpy from ``seed`` before brian2 sees the network, so the
 same seed gives bit-identical spikes on every target. The brian2 objects have fixed names
 (``lsm_neurons``, ``lsm_synapses``, ...), so the generated code is the same for every liquid and a
@@ -44,11 +48,10 @@ new instance reuses the compiled cython modules from the cache instead of recomp
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from scipy.signal import lfilter
 
+from neurosim.dynamics.spiking import LiquidResponse, SpikingNetwork
 from neurosim.errors import ParameterError
 from neurosim.params import Param, check_params
 from neurosim.seeding import check_seed, rng as make_rng
@@ -83,27 +86,6 @@ _PARAMS = {
     "param_sd": Param("real", low=0.0),
     "weight_scale": Param("real", low=0.0),
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class LiquidResponse:
-    """Liquid spikes of one stimulus.
-
-    Attributes
-    ----------
-    i : ndarray of int
-        Neuron index of each spike.
-    t : ndarray of float
-        Spike times, s.
-    n_neurons : int
-    duration : float
-        Simulated time, s.
-    """
-
-    i: np.ndarray
-    t: np.ndarray
-    n_neurons: int
-    duration: float
 
 
 def poisson_encode(rates, dt: float, seed=None):
@@ -318,7 +300,6 @@ class LiquidStateMachine:
         self.n_neurons = int(np.prod(shape))
         self._draw()
         self._net = None
-        self.n_builds = 0
 
     # ------------------------------------------------------------------ structure (numpy only)
     def _draw(self) -> None:
@@ -350,81 +331,47 @@ class LiquidStateMachine:
         self.i_b = g.uniform(13.5e-9, 14.5e-9, n)
         self.v0 = g.uniform(13.5e-3, 15e-3, n)
 
-    # ------------------------------------------------------------------ brian2 network
-    def _build(self, b2) -> None:
-        u = b2.units
-        eqs = """
-        dv/dt = (-v + r_in*(i_b + I_e + I_i))/tau_m : volt (unless refractory)
-        dI_e/dt = -I_e/tau_e : amp
-        dI_i/dt = -I_i/tau_i : amp
-        i_b : amp
-        ref : second
+    # ------------------------------------------------------------------ the liquid as a netlist
+    def netlist(self):
+        r"""The liquid as a :class:`~neurosim.netlist.Netlist` of :mod:`neurosim.dynamics.spiking`.
+
+        Neuron ``i`` on node ``n<i>``: capacitor ``C<i>`` (:math:`\tau_m / R_{in}`), leak ``RL<i>``
+        (:math:`R_{in}`), bias ``IB<i>`` (:math:`I_b`), threshold-and-reset ``L<i>``; input channel ``c``
+        on node ``in<c>`` (spike source ``P<c>``); dynamic synapses ``S<k>`` (current time constant
+        ``tau_e`` from excitatory, ``tau_i`` from inhibitory neurons) and static input synapses
+        ``Sin<k>`` (``tau_e``).
         """
-        ns = dict(r_in=self.r_in * u.ohm, tau_m=self.tau_m * u.second, tau_e=self.tau_e * u.second,
-                  tau_i=self.tau_i * u.second, v_th=self.v_thresh * u.volt, v_re=self.v_reset * u.volt)
-        clock = b2.Clock(dt=self.dt * u.second)
-        G = b2.NeuronGroup(self.n_neurons, eqs, threshold="v > v_th", reset="v = v_re", refractory="ref",
-                           method="exact", namespace=ns, clock=clock, name="lsm_neurons")
-        G.v = self.v0 * u.volt
-        G.i_b = self.i_b * u.amp
-        G.ref = np.where(self.inhibitory, self.refractory_i, self.refractory_e) * u.second
-        S = b2.Synapses(G, G, """
-            A : amp (constant)
-            U : 1 (constant)
-            D : second (constant)
-            F : second (constant)
-            exc : 1 (constant)
-            u : 1
-            R : 1
-            tlast : second
-            """, on_pre="""
-            R = 1 + (R - u*R - 1)*exp(-(t - tlast)/D)
-            u = U + u*(1 - U)*exp(-(t - tlast)/F)
-            I_e_post += exc*A*u*R
-            I_i_post += (1 - exc)*A*u*R
-            tlast = t
-            """, clock=clock, name="lsm_synapses")
-        S.connect(i=self.pre, j=self.post)
-        S.A = self.A * u.amp
-        S.U, S.D, S.F = self.U, self.D * u.second, self.F * u.second
-        S.exc = (~self.inhibitory[self.pre]).astype(float)
-        S.u = self.U
-        S.R = 1.0
-        S.tlast = -1e4 * u.second
-        S.delay = self.delay * u.second
-        inp = b2.SpikeGeneratorGroup(self.n_inputs, np.array([], dtype=int), np.array([]) * u.second, clock=clock,
-                                      name="lsm_input")
-        Sin = b2.Synapses(inp, G, "A : amp (constant)", on_pre="I_e_post += A", clock=clock,
-                           name="lsm_input_synapses")
-        Sin.connect(i=self.in_pre, j=self.in_post)
-        Sin.A = self.A_in * u.amp
-        mon = b2.SpikeMonitor(G, name="lsm_spikes")
-        self._net = b2.Network(G, S, inp, Sin, mon)
-        self._inp, self._mon = inp, mon
-        self._net.store("initial")
-        self.n_builds += 1
+        from neurosim.netlist import Netlist
 
-    def _check_stimulus(self, stimulus, duration):
-        owner = "LiquidStateMachine.run"
-        duration = Param("real", low=0.0, low_open=True, unit="s").check(owner, "duration", duration)
-        try:
-            idx, times = stimulus
-        except (TypeError, ValueError):
-            raise ParameterError(f"{owner}: stimulus must be (indices, times), got {type(stimulus).__name__}") from None
-        idx = np.asarray(idx)
-        times = np.asarray(times, dtype=float)
-        if idx.ndim != 1 or times.shape != idx.shape:
-            raise ParameterError(f"{owner}: stimulus indices and times must be 1-D of equal length, got {idx.shape} and {times.shape}")
-        if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= self.n_inputs):
-            raise ParameterError(f"{owner}: stimulus indices must be integers in [0, {self.n_inputs - 1}] (n_inputs = {self.n_inputs}), got {idx.min()}..{idx.max()}")
-        if times.size and (not np.all(np.isfinite(times)) or times.min() < 0 or times.max() >= duration):
-            raise ParameterError(f"{owner}: stimulus times must be in [0, duration = {duration}) s, got {times.min()}..{times.max()}")
-        # brian2 allows one spike per channel and time step: merge duplicates (same bin) deterministically
-        steps = np.round(times / self.dt).astype(np.int64)
-        key = np.unique(steps * self.n_inputs + idx.astype(np.int64))
-        return key % self.n_inputs, (key // self.n_inputs) * self.dt, duration
+        n = self.n_neurons
+        node = np.char.add("n", np.arange(n).astype(str))
+        num = lambda prefix, k: np.char.add(prefix, np.arange(k).astype(str))  # noqa: E731
+        net = Netlist("liquid state machine (Maass, Natschlaeger & Markram 2002)")
+        net.add_capacitors(num("C", n), node, "0", self.tau_m / self.r_in)
+        net.add_resistors(num("RL", n), node, "0", self.r_in)
+        net.add_isources(num("IB", n), "0", node, dc=self.i_b)
+        net.add_lifs(num("L", n), node, "0", self.v_thresh, self.v_reset,
+                     np.where(self.inhibitory, self.refractory_i, self.refractory_e))
+        inputs = num("in", self.n_inputs)
+        net.add_spike_sources(num("P", self.n_inputs), inputs, "0", np.arange(self.n_inputs))
+        net.add_synapses(num("S", self.pre.size), node[self.pre], node[self.post], self.A,
+                         np.where(self.inhibitory[self.pre], self.tau_i, self.tau_e), self.delay, self.U, self.D, self.F)
+        net.add_synapses(num("Sin", self.in_pre.size), inputs[self.in_pre], node[self.in_post], self.A_in, self.tau_e)
+        return net
 
-    def run(self, stimulus, duration: float) -> LiquidResponse:
+    def network(self) -> SpikingNetwork:
+        """The :class:`~neurosim.dynamics.spiking.SpikingNetwork` that runs :meth:`netlist` (built once;
+        brian2 objects named ``lsm_*``, so every liquid of the same structure reuses the compiled code)."""
+        if self._net is None:
+            self._net = SpikingNetwork(self.netlist(), dt=self.dt, target=self.target, prefix="lsm", v0=self.v0)
+        return self._net
+
+    @property
+    def n_builds(self) -> int:
+        """How many times the brian2 network was built (once per liquid)."""
+        return 0 if self._net is None else self._net.n_builds
+
+    def run(self, stimulus, duration: float, engine: str = "brian2") -> LiquidResponse:
         """Run the liquid from its initial state on one stimulus.
 
         Parameters
@@ -434,6 +381,9 @@ class LiquidStateMachine:
             spikes of one channel within one step ``dt`` are merged.
         duration : float
             Simulated time, s.
+        engine : {"brian2", "scipy"}
+            brian2 (built once, restored per stimulus) or the event-driven scipy reference
+            (:class:`~neurosim.dynamics.spiking.SpikingNetwork`).
 
         Returns
         -------
@@ -444,23 +394,11 @@ class LiquidStateMachine:
         ParameterError
             Bad stimulus or duration (checked before anything is built or compiled).
         """
-        idx, times, duration = self._check_stimulus(stimulus, duration)
-        from neurosim.dynamics._brian import brian2_prefs
-
-        with brian2_prefs(self.target, "LiquidStateMachine") as b2:
-            if self._net is None:
-                self._build(b2)
-            else:
-                self._net.restore("initial")
-            self._inp.set_spikes(idx, times * b2.second)
-            self._net.run(duration * b2.second, namespace={})
-            i = np.asarray(self._mon.i[:], dtype=np.int64)
-            t = np.asarray(self._mon.t[:] / b2.second, dtype=float)
-        order = np.lexsort((i, t))
-        return LiquidResponse(i[order], t[order], self.n_neurons, duration)
+        return self.network().run(stimulus, duration, engine=engine)
 
     def run_many(self, stimuli, duration: float) -> list[LiquidResponse]:
         """:meth:`run` on each stimulus (all checked first); the network is built once."""
+        net = self.network()
         for s in stimuli:
-            self._check_stimulus(s, duration)
-        return [self.run(s, duration) for s in stimuli]
+            net.check_stimulus(s, duration)
+        return [net.run(s, duration) for s in stimuli]

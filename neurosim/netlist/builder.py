@@ -692,6 +692,29 @@ class CircuitBuilder:
                                {"v_th": v_th, "v_reset": v_reset, "t_ref": t_ref})
 
 
+    def add_synapses(self, names, npre, npost, A, tau, delay=0.0, U=1.0, D=0.0, F=0.0) -> ElementGroup:
+        r"""Add many spike-driven synapses (compiled by :mod:`neurosim.dynamics.spiking`; the MNA
+        engines do not stamp them).
+
+        The :math:`n`-th spike of the threshold-and-reset neuron (or input spike source) on ``npre``
+        adds, ``delay`` (s) later, :math:`A\, u_n R_n` to a current into ``npost`` that decays with
+        time constant ``tau`` (s); between spikes :math:`\Delta_{n-1}` apart (Markram--Tsodyks),
+
+        .. math:: u_n = U + u_{n-1}(1 - U) e^{-\Delta_{n-1}/F}, \quad
+                  R_n = 1 + (R_{n-1} - u_{n-1} R_{n-1} - 1) e^{-\Delta_{n-1}/D}, \quad u_1 = U,\ R_1 = 1
+
+        with :math:`e^{-\Delta/0} = 0`: ``D = F = 0`` (the default, with ``U = 1``) is a static synapse
+        adding :math:`A U` per spike. ``A`` in A (signed), ``U`` in (0, 1], ``D``, ``F`` >= 0 s.
+        """
+        return self._add_group(f"{self._owner}.add_synapses", "synapse", names, (npre, npost),
+                               {"A": A, "U": U, "D": D, "F": F, "delay": delay, "tau": tau})
+
+    def add_spike_sources(self, names, np_, nn, channel) -> ElementGroup:
+        """Add many input spike sources across ``np_``-``nn``: the spikes of input channel ``channel``
+        (integer >= 0), given when the network runs (:mod:`neurosim.dynamics.spiking`)."""
+        return self._add_group(f"{self._owner}.add_spike_sources", "spikes", names, (np_, nn), {"channel": channel})
+
+
 def _device_state(owner: str, model, state, n: int) -> np.ndarray:
     for attr in ("current", "dstate_dt", "state_bounds"):
         if not hasattr(model, attr):

@@ -182,6 +182,20 @@ KINDS: dict[str, Kind] = {
             "B",
             None,
         ),
+        # spike-driven synapse: each spike of the neuron (lif) or input on npre, after `delay`, adds
+        # A u R to a current into npost that decays with `tau`; u, R: Markram-Tsodyks (U, D, F;
+        # D = F = 0: static, u R = U)
+        Kind(
+            "synapse",
+            ("npre", "npost"),
+            {"A": Param("real", unit="A"), "U": Param("real", low=0.0, high=1.0, low_open=True),
+             "D": Param("real", low=0.0, unit="s"), "F": Param("real", low=0.0, unit="s"),
+             "delay": Param("real", low=0.0, unit="s"), "tau": Param("real", **_POS, unit="s")},
+            "B",
+            None,
+        ),
+        # input spike train across np-nn: the spikes of input channel `channel`, given at run time
+        Kind("spikes", ("np", "nn"), {"channel": Param("real", low=0.0)}, "B", None),
     ]
 }
 
@@ -195,7 +209,8 @@ class ElementGroup:
     kind : str
         One of :data:`KINDS` (``"resistor"``, ``"capacitor"``, ``"vsource"``, ``"isource"``,
         ``"vcvs"``, ``"vccs"``, ``"inductor"``, ``"cccs"``, ``"ccvs"``, ``"diode"``, ``"switch"``,
-        ``"device"``).
+        ``"device"``, ``"bcurrent"``, ``"bvoltage"``; the neuron-circuit ``"amplifier"``, ``"lif"`` and the
+        spiking ``"synapse"``, ``"spikes"``, which only :mod:`neurosim.dynamics` runs).
     names : numpy.ndarray of str, shape (n,)
         Element names.
     nodes : numpy.ndarray of int, shape (n, n_terminals)

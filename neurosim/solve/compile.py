@@ -85,15 +85,7 @@ class CompiledCircuit:
         by = {}
         for g in groups:
             by.setdefault(g.kind, []).append(g)
-        for kind in sorted(by.keys() - _SIMULATED):
-            first = next((g for g in by[kind] if len(g)), None)
-            if first is None:
-                continue
-            raise NetlistError(
-                f"compile: element {str(first.names[0])!r} is a {kind!r} element, which the circuit engine does not "
-                "simulate (neuron-circuit elements are reduced to ODEs by neurosim.dynamics: compile_scipy, "
-                "compile_brian2)"
-            )
+        _refuse_unsimulated(groups)
 
         def cols(kind, k):
             return _cat([g.nodes[:, k] - 1 for g in by.get(kind, [])], np.int64)
@@ -461,6 +453,17 @@ class BehavioralStamps:
         return np.stack(out, axis=-1)
 
 
+def _refuse_unsimulated(groups) -> None:
+    """NetlistError naming the first element of a kind the circuit engine does not simulate."""
+    for g in groups:
+        if g.kind not in _SIMULATED and len(g):
+            raise NetlistError(
+                f"compile: element {str(g.names[0])!r} is a {g.kind!r} element, which the circuit engine does not "
+                "simulate (neuron-circuit and spiking elements are run by neurosim.dynamics: compile_scipy, "
+                "compile_brian2, SpikingNetwork)"
+            )
+
+
 def compile(netlist, validate: bool = True) -> CompiledCircuit:  # noqa: A001 - the natural name
     """Compile a :class:`~neurosim.netlist.Netlist` into a :class:`CompiledCircuit`.
 
@@ -500,5 +503,6 @@ def compile(netlist, validate: bool = True) -> CompiledCircuit:  # noqa: A001 - 
     if isinstance(netlist, CompiledCircuit):
         return netlist
     if validate:
+        _refuse_unsimulated(netlist.groups)  # before validate: its complaint would be about the wiring
         netlist.validate()
     return CompiledCircuit(netlist)

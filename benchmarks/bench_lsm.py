@@ -12,7 +12,9 @@ Run: python benchmarks/bench_lsm.py [--target auto|cython|numpy] [--repeats N]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -20,54 +22,19 @@ from neurosim.dynamics._brian import brian2_prefs, resolve_target
 from neurosim.dynamics.lsm import LiquidStateMachine, poisson_encode
 from timing import best_interleaved
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from brian2_reference import hand_written_liquid  # noqa: E402  (the tests' hand-written liquid)
+
 SHAPE, N_IN, DUR = (20, 10, 5), 4, 1.0
 
 
 def hand_script(lsm, idx, times, target):
     """A plain brian2 script of the same network (returns a callable that runs one stimulus)."""
     import brian2 as b2
-    from brian2 import amp, ms, mV, Mohm, second, volt
+    from brian2 import second
 
     b2.prefs.codegen.target = target
-    clock = b2.Clock(dt=0.1 * ms)
-    G = b2.NeuronGroup(lsm.n_neurons, """
-        dv/dt = (-v + 1*Mohm*(i_b + I_e + I_i))/(30*ms) : volt (unless refractory)
-        dI_e/dt = -I_e/(3*ms) : amp
-        dI_i/dt = -I_i/(6*ms) : amp
-        i_b : amp
-        ref : second
-        """, threshold="v > 15*mV", reset="v = 13.5*mV", refractory="ref", method="exact", clock=clock)
-    G.v = lsm.v0 * volt
-    G.i_b = lsm.i_b * amp
-    G.ref = np.where(lsm.inhibitory, 2e-3, 3e-3) * second
-    S = b2.Synapses(G, G, """
-        A : amp (constant)
-        U : 1 (constant)
-        D : second (constant)
-        F : second (constant)
-        exc : 1 (constant)
-        u : 1
-        R : 1
-        tlast : second
-        """, on_pre="""
-        R = 1 + (R - u*R - 1)*exp(-(t - tlast)/D)
-        u = U + u*(1 - U)*exp(-(t - tlast)/F)
-        I_e_post += exc*A*u*R
-        I_i_post += (1 - exc)*A*u*R
-        tlast = t
-        """, clock=clock)
-    S.connect(i=lsm.pre, j=lsm.post)
-    S.A = lsm.A * amp
-    S.U, S.D, S.F = lsm.U, lsm.D * second, lsm.F * second
-    S.exc = (~lsm.inhibitory[lsm.pre]).astype(float)
-    S.u, S.R, S.tlast = lsm.U, 1.0, -1e4 * second
-    S.delay = lsm.delay * second
-    inp = b2.SpikeGeneratorGroup(N_IN, idx, times * second, clock=clock)
-    Sin = b2.Synapses(inp, G, "A : amp (constant)", on_pre="I_e_post += A", clock=clock)
-    Sin.connect(i=lsm.in_pre, j=lsm.in_post)
-    Sin.A = lsm.A_in * amp
-    mon = b2.SpikeMonitor(G)
-    net = b2.Network(G, S, inp, Sin, mon)
+    net, mon = hand_written_liquid(b2, lsm, idx, times)
     net.store()
     net.run(DUR * second)
     n_first = mon.num_spikes

@@ -5,6 +5,8 @@ was built before it became a netlist), the closed-form firing period of a leaky 
 neuron under a constant current, and the two engines against each other.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,29 @@ def test_circuit_engine_and_spice_writer_refuse_spiking_elements():
             dc(net)
         with pytest.raises(NetlistError, match=f"'X0' is a '{kind}' element, which has no SPICE"):
             write_spice(net)
+
+
+@pytest.mark.parametrize("U, D, F, tau, A", [(0.2, 0.0, 0.05, 1e-3, 1.0e-6), (0.5, 0.02, 0.0, 3e-3, 1.22e-6),
+                                              (1.0, 0.0, 0.0, 3e-3, 3.7e-7)])
+def test_facilitating_depressing_and_static_synapses_on_both_engines(U, D, F, tau, A):
+    """Facilitation only (D = 0: the first inputs are below threshold, later ones fire), depression only
+    (F = 0: the first input fires, later ones fade) and static, a 500 Hz input train through one
+    synapse into a fast neuron (tau_m = 3 ms; for the last two equal to the synapse's, where brian2's
+    exact integrator breaks down and RK4 is used). brian2 gives scipy's spikes with a timing error
+    that shrinks with its step (first order: within 10 steps at dt = 10 us and at 2.5 us)."""
+    net = neuron_netlist(0.0, C=3e-8, R=1e5, v_reset=0.0, t_ref=1e-3)
+    net.add_spike_sources(["P0"], ["in0"], "0", 0)
+    net.add_synapses(["S0"], ["in0"], ["a"], A, tau, delay=5e-4, U=U, D=D, F=F)
+    stim = (np.zeros(20, np.int64), np.arange(20) * 2e-3)
+    s = SpikingNetwork(net, target="numpy").run(stim, 0.045, engine="scipy")
+    assert 3 <= s.t.size <= 20  # at most one spike per input: timing set by the inputs, errors do not pile up
+    if D > 0:  # depression: fires at the first input, then fades
+        assert s.t[0] < 2e-3 and s.t.size < 12
+    if F > 0:  # facilitation: silent at first
+        assert s.t[0] > 4e-3
+    for dt in (1e-5, 2.5e-6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # no overflow or division warnings from D = 0 / F = 0
+            b = SpikingNetwork(net, dt=dt, target="numpy").run(stim, 0.045)
+        assert b.t.size == s.t.size
+        assert np.max(np.abs(b.t - s.t)) <= 10 * dt, (dt, np.max(np.abs(b.t - s.t)))

@@ -31,11 +31,11 @@ gives the read power :math:`v^T Y v` delivered by the drivers.
 
 **Nonlinear cells** are solved by damped Newton (:meth:`TileCircuit.solve`), each cell's series
 pair reduced to one two-terminal element by a vectorised scalar Newton (its internal node voltage).
-With wires (``r_wire > 0``) all input vectors of a read are solved together: Newton steps by
+With wires (``r_wire > 0``) input vectors are solved together in cache-sized groups: Newton steps by
 conjugate gradients preconditioned with a block Gauss-Seidel sweep over the row and column wire
-lines (:class:`~neurosim.crossbar.wirelines.WireLines`), warm-started from the previous read's solution. Without wires, or as the
-reference (``method="direct"``), one vector at a time with a sparse/dense factorization reused
-across iterations (chord steps). Both stop at the same test and agree to ~1e-13 relative.
+lines (:class:`~neurosim.crossbar.wirelines.WireLines`). Without wires, or as the reference
+(``method="direct"``), one vector at a time with a sparse/dense factorization reused across
+iterations (chord steps). The two agree to ~1e-13 relative.
 
 Examples
 --------
@@ -55,8 +55,8 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from neurosim.errors import ConvergenceError, ParameterError
 from neurosim.crossbar.wirelines import WireLines
+from neurosim.errors import ConvergenceError, ParameterError
 from neurosim.netlist.elements import THERMAL_VOLTAGE
 
 __all__ = ["TileCircuit", "CellPhysics", "LinearMap", "ACCESS_GATE"]
@@ -67,7 +67,8 @@ ACCESS_GATE = {"v_on": 3.3, "v_off": 0.0, "v_t": 0.7, "v_w": 0.05}
 
 _DENSE_LIMIT = 1500  # unknowns below which a dense solve is faster than SuperLU
 #: Bytes of one batch array (vectors x unknowns) in a batched nonlinear solve: groups of vectors this
-#: size stay in cache (a 128x128 tile's batch of 64 ran 2x faster per CG step in groups of 4).
+#: size stay in cache (a 128x128 tile's batch of 64: 36 ms per vector all in one group, 25 ms in groups of
+#: one vector, before the other changes of issue 16).
 _BATCH_BYTES = 1 << 18
 
 

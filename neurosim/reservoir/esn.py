@@ -53,8 +53,9 @@ def spectral_radius(W) -> float:
     Why the power: a random reservoir's eigenvalues fill a disc, with many of nearly the largest
     modulus; on :math:`W` itself ARPACK's largest-magnitude Ritz value settled on a smaller one for a
     quarter of 500-unit reservoirs (up to 1 % low), while the p-th power spreads the moduli
-    (:math:`|\lambda|^p`) and matched LAPACK on all eigenvalues to 3e-14 for every one of 160
-    reservoirs tried (n = 300...2000, normal, uniform and positive weights), in less time. The
+    (:math:`|\lambda|^p`) and matched LAPACK on all eigenvalues to 3e-14 for every one of 239
+    reservoirs tried (n = 300...2000, densities 0.01...0.3, normal, uniform and positive weights), in
+    less time. The
     scaling by :math:`s \ge \rho` keeps the powers finite. The start vector is fixed,
     :math:`v_0 = \mathbf 1/\sqrt n` (ARPACK's default start is random), so the same matrix always
     gives the same value.
@@ -97,16 +98,16 @@ def spectral_radius(W) -> float:
     scale = float(np.max(np.asarray(abs(A).sum(axis=1))))  # infinity norm >= rho: keeps (A/scale)^p finite
     if scale == 0.0:
         return 0.0
-    data = A.data / scale
+    B = scipy.sparse.csr_matrix((A.data / scale, A.indices, A.indptr), shape=(n, n))
 
     def matvec(v):
         v = np.ascontiguousarray(v, dtype=np.float64).ravel()
         for _ in range(_KRYLOV_POWER):
-            out = np.zeros(n)
-            if _csr_matvec is not None:  # ARPACK asks for hundreds of products: skip the sparse dispatch
-                _csr_matvec(n, n, A.indptr, A.indices, data, v, out)
-            else:  # pragma: no cover
-                out = scipy.sparse.csr_matrix((data, A.indices, A.indptr), shape=(n, n)) @ v
+            if _csr_matvec is None:  # pragma: no cover
+                v = B @ v
+                continue
+            out = np.zeros(n)  # ARPACK asks for hundreds of products: skip the sparse dispatch on each
+            _csr_matvec(n, n, B.indptr, B.indices, B.data, v, out)
             v = out
         return v
 

@@ -48,6 +48,7 @@ import dataclasses
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from neurosim.dynamics._neurons import NeuronElements, bias_currents, lif_elements, neuron_nodes
 from neurosim.errors import NetlistError, ParameterError
 
 __all__ = ["NeuralNetlist", "ctrnn_netlist", "rate_netlist", "lif_netlist", "compile_scipy", "simulate_scipy",
@@ -279,42 +280,13 @@ class NeuralNetlist:
         owner = "NeuralNetlist.from_netlist"
         if isinstance(netlist, cls):
             return netlist
-        groups = netlist.groups
-        names_of = np.array(netlist.node_names, dtype=str)
-        allowed = ("capacitor", "resistor", "isource", "amplifier", "lif", "device")
-        by: dict[str, list] = {}
-        for g in groups:
-            if g.kind not in allowed:
-                raise NetlistError(f"{owner}: element {str(g.names[0])!r} is a {g.kind}; a neural netlist has only "
-                                   f"{', '.join(allowed)} elements")
-            by.setdefault(g.kind, []).append(g)
-
-        def cat(kind):
-            gs = by.get(kind, [])
-            if not gs:
-                return np.zeros(0, str), np.zeros((0, 4), np.int64), {}
-            params = {p: np.concatenate([g.params[p] for g in gs]) for p in gs[0].params}
-            return np.concatenate([g.names for g in gs]), np.concatenate([g.nodes for g in gs]), params
-
-        def fail(name, why):
-            raise NetlistError(f"{owner}: element {str(name)!r} {why}")
-
+        els = NeuronElements(netlist, ("capacitor", "resistor", "isource", "amplifier", "lif", "device"), owner, "neural")
+        cat, fail, names_of = els.cat, els.fail, els.node_names
         nn = names_of.size
-        # capacitors define the neuron nodes
-        cn, cnodes, cp = cat("capacitor")
-        if not cn.size:
-            raise NetlistError(f"{owner}: no capacitor to ground: a neural netlist needs one per neuron node")
-        grounded = (cnodes[:, 0] == 0) ^ (cnodes[:, 1] == 0)
-        if not grounded.all():
-            fail(cn[np.flatnonzero(~grounded)[0]], "(capacitor) must connect a neuron node to ground")
-        cnode = cnodes[:, 0] + cnodes[:, 1]
-        neuron_nodes = np.unique(cnode)
-        n = neuron_nodes.size
-        idx = np.full(nn, -1)
-        idx[neuron_nodes] = np.arange(n)
-        C = np.bincount(idx[cnode], weights=cp["capacitance"], minlength=n)
+        idx, nodes_n, C, cn, cnode = neuron_nodes(els)
+        n = nodes_n.size
         # amplifiers: control = neuron node vs ground, output = rail node vs ground
-        an, anodes, ap = cat("amplifier")
+        an, anodes, ap = cat("amplifier", 4)
         gain, theta, v_amp = np.ones(n), np.zeros(n), 1.0
         rail_owner, rail_sign = np.full(nn, -1), np.zeros(nn)
         has_amp = np.zeros(n, bool)
@@ -341,37 +313,15 @@ class NeuralNetlist:
             rail_owner[railn] = owner_n
             rail_sign[railn] = np.where(anodes[:, 0] == railn, 1.0, -1.0)
             has_amp[owner_n] = True
-        # threshold-and-reset elements across the capacitor
-        ln, lnodes, lp = cat("lif")
-        v_th = v_reset = t_ref = None
+        # threshold-and-reset elements across the capacitor: at most one output element per neuron
+        ln, li, v_th, v_reset, t_ref, count = lif_elements(els, idx, n)
         if ln.size:
-            ok = (lnodes[:, 1] == 0) & (idx[lnodes[:, 0]] >= 0)
-            if not ok.all():
-                fail(ln[np.flatnonzero(~ok)[0]], "(lif) must be across a neuron node (n1) and ground (n2)")
-            li = idx[lnodes[:, 0]]
-            _, first, count = np.unique(li, return_index=True, return_counts=True)
-            bad = (count > 1)
-            if bad.any() or has_amp[li].any():
-                k = first[bad][0] if bad.any() else np.flatnonzero(has_amp[li])[0]
-                fail(ln[k], "(lif) is not the only output element of its neuron (another lif or an amplifier)")
-            bad = lp["v_reset"] >= lp["v_th"]
+            bad = (count > 1) | ((count > 0) & has_amp)
             if bad.any():
-                k = np.flatnonzero(bad)[0]
-                fail(ln[k], f"(lif) needs v_reset < v_th, got v_reset={lp['v_reset'][k]} V, v_th={lp['v_th'][k]} V")
-            v_th, v_reset, t_ref = np.full(n, np.inf), np.zeros(n), np.zeros(n)
-            v_th[li], v_reset[li], t_ref[li] = lp["v_th"], lp["v_reset"], lp["t_ref"]
-        # current sources between ground and a neuron node
-        sn, snodes, sp_ = cat("isource")
-        I_bias = np.zeros(n)
-        if sn.size:
-            wav = [w for g in by["isource"] if g.waveforms is not None for w in g.waveforms if w is not None]
-            if wav:
-                raise NetlistError(f"{owner}: current sources must be constant (dc), a waveform was given")
-            ok = ((snodes[:, 0] == 0) ^ (snodes[:, 1] == 0)) & (idx[snodes[:, 0] + snodes[:, 1]] >= 0)
-            if not ok.all():
-                fail(sn[np.flatnonzero(~ok)[0]], "(isource) must connect ground and a neuron node")
-            into = np.where(snodes[:, 1] != 0, 1.0, -1.0)  # from np through the source to nn
-            I_bias = np.bincount(idx[snodes[:, 0] + snodes[:, 1]], weights=into * sp_["dc"], minlength=n)
+                fail(ln[np.flatnonzero(bad[li])[0]], "(lif) is not the only output element of its neuron (another lif or an amplifier)")
+        else:
+            v_th = v_reset = t_ref = None
+        I_bias = bias_currents(els, idx, n)
         # resistors: leak (neuron-ground), synapse (rail-neuron), gap junction (neuron-neuron)
         rn, rnodes, rp = cat("resistor")
         G_leak = np.zeros(n)
@@ -401,9 +351,9 @@ class NeuralNetlist:
         dn, dnodes, dp = cat("device")
         device, x0 = None, None
         if dn.size:
-            models = {id(g.model): g.model for g in by["device"]}
+            models = {id(g.model): g.model for g in els.by["device"]}
             if len(models) > 1:
-                fail(by["device"][1].names[0], "(device) has another model than the first device group: synapse devices must share one model")
+                fail(els.by["device"][1].names[0], "(device) has another model than the first device group: synapse devices must share one model")
             ok = (rail_owner[dnodes[:, 0]] >= 0) & (idx[dnodes[:, 1]] >= 0)
             if not ok.all():
                 fail(dn[np.flatnonzero(~ok)[0]], "(device) must connect an amplifier rail (np) to a neuron node (nn)")
@@ -416,11 +366,11 @@ class NeuralNetlist:
         no_leak = G_leak <= 0
         if no_leak.any():
             k = np.flatnonzero(no_leak)[0]
-            raise NetlistError(f"{owner}: neuron node {str(names_of[neuron_nodes[k]])!r} (capacitor "
-                               f"{str(cn[np.flatnonzero(cnode == neuron_nodes[k])[0]])!r}) has no leak resistor to ground")
+            raise NetlistError(f"{owner}: neuron node {str(names_of[nodes_n[k]])!r} (capacitor "
+                               f"{str(cn[np.flatnonzero(cnode == nodes_n[k])[0]])!r}) has no leak resistor to ground")
         return cls(C=C, G_leak=G_leak, gain=gain, theta=theta, v_amp=v_amp, pre=pre, post=post, rail=rail, G=G,
                    device=device, x0=x0, I_bias=I_bias, v_th=v_th, v_reset=v_reset, t_ref=t_ref, gap_a=ga, gap_b=gb,
-                   G_gap=Gg, node_names=tuple(names_of[neuron_nodes].tolist()))
+                   G_gap=Gg, node_names=tuple(names_of[nodes_n].tolist()))
 
 
 def _desc(netlist) -> NeuralNetlist:

@@ -39,6 +39,7 @@ import heapq
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from neurosim.dynamics._neurons import NeuronElements, bias_currents, lif_elements, neuron_nodes, off_ground
 from neurosim.errors import NetlistError, ParameterError
 from neurosim.params import Param
 
@@ -125,41 +126,11 @@ class SpikingNetlist:
         owner = "SpikingNetlist.from_netlist"
         if isinstance(netlist, cls):
             return netlist
-        allowed = ("capacitor", "resistor", "isource", "lif", "synapse", "spikes")
-        by: dict[str, list] = {}
-        for g in netlist.groups:
-            if len(g) and g.kind not in allowed:
-                raise NetlistError(f"{owner}: element {str(g.names[0])!r} is a {g.kind}; a spiking netlist has only "
-                                   f"{', '.join(allowed)} elements")
-            by.setdefault(g.kind, []).append(g)
-
-        def cat(kind, n_terms):
-            gs = [g for g in by.get(kind, []) if len(g)]
-            if not gs:
-                return np.zeros(0, str), np.zeros((0, n_terms), np.int64), {}
-            return (np.concatenate([g.names for g in gs]), np.concatenate([g.nodes for g in gs]),
-                    {p: np.concatenate([g.params[p] for g in gs]) for p in gs[0].params})
-
-        def fail(name, why):
-            raise NetlistError(f"{owner}: element {str(name)!r} {why}")
-
-        def off_ground(nodes):  # the terminal that is not ground (the first when neither is)
-            return np.where(nodes[:, 0] == 0, nodes[:, 1], nodes[:, 0])
-
-        names_of = np.array(netlist.node_names, dtype=str)
-        cn, cnodes, cp = cat("capacitor", 2)
-        if not cn.size:
-            raise NetlistError(f"{owner}: no capacitor to ground: a spiking netlist needs one per neuron node")
-        grounded = (cnodes[:, 0] == 0) ^ (cnodes[:, 1] == 0)
-        if not grounded.all():
-            fail(cn[np.flatnonzero(~grounded)[0]], "(capacitor) must connect a neuron node to ground")
-        cnode = off_ground(cnodes)
-        neurons = np.unique(cnode)
+        els = NeuronElements(netlist, ("capacitor", "resistor", "isource", "lif", "synapse", "spikes"), owner, "spiking")
+        cat, fail, names_of = els.cat, els.fail, els.node_names
+        idx, neurons, C, _, _ = neuron_nodes(els)
         n = neurons.size
-        idx = np.full(names_of.size, -1)
-        idx[neurons] = np.arange(n)
-        C = np.bincount(idx[cnode], weights=cp["capacitance"], minlength=n)
-        rn, rnodes, rp = cat("resistor", 2)
+        rn, rnodes, rp = cat("resistor")
         leak = ((rnodes[:, 0] == 0) ^ (rnodes[:, 1] == 0)) & (idx[off_ground(rnodes)] >= 0)
         if not leak.all():
             fail(rn[np.flatnonzero(~leak)[0]], "(resistor) must be a leak from a neuron node to ground")
@@ -167,32 +138,12 @@ class SpikingNetlist:
         if (G_leak <= 0).any():
             k = int(np.flatnonzero(G_leak <= 0)[0])
             raise NetlistError(f"{owner}: neuron node {str(names_of[neurons[k]])!r} has no leak resistor to ground")
-        sn, snodes, sp_ = cat("isource", 2)
-        I_bias = np.zeros(n)
-        if sn.size:
-            if any(g.waveforms is not None for g in by["isource"]):
-                raise NetlistError(f"{owner}: current sources must be constant (dc), a waveform was given")
-            ok = ((snodes[:, 0] == 0) ^ (snodes[:, 1] == 0)) & (idx[off_ground(snodes)] >= 0)
-            if not ok.all():
-                fail(sn[np.flatnonzero(~ok)[0]], "(isource) must connect ground and a neuron node")
-            into = np.where(snodes[:, 1] != 0, 1.0, -1.0)  # current flows from np through the source to nn
-            I_bias = np.bincount(idx[off_ground(snodes)], weights=into * sp_["dc"], minlength=n)
-        ln, lnodes, lp = cat("lif", 2)
-        ok = (lnodes[:, 1] == 0) & (idx[lnodes[:, 0]] >= 0)
-        if not ok.all():
-            fail(ln[np.flatnonzero(~ok)[0]], "(lif) must be across a neuron node (n1) and ground (n2)")
-        li = idx[lnodes[:, 0]]
-        count = np.bincount(li, minlength=n)
+        I_bias = bias_currents(els, idx, n)
+        _, _, v_th, v_reset, t_ref, count = lif_elements(els, idx, n)
         if (count != 1).any():
             k = int(np.flatnonzero(count != 1)[0])
             raise NetlistError(f"{owner}: neuron node {str(names_of[neurons[k]])!r} needs exactly one lif element, "
                                f"has {int(count[k])}")
-        bad = lp["v_reset"] >= lp["v_th"]
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            fail(ln[k], f"(lif) needs v_reset < v_th, got v_reset={lp['v_reset'][k]} V, v_th={lp['v_th'][k]} V")
-        v_th, v_reset, t_ref = (np.empty(n) for _ in range(3))
-        v_th[li], v_reset[li], t_ref[li] = lp["v_th"], lp["v_reset"], lp["t_ref"]
         # input spike sources: a node of their own against ground
         pn, pnodes, pp = cat("spikes", 2)
         channel_of = np.full(names_of.size, -1)

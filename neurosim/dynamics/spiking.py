@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import itertools
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -366,20 +367,33 @@ def _run_scipy(d: SpikingNetlist, idx, times, duration: float, v0, rtol: float =
 
     State ``z = [v (N), J (N, K)]``; between events ``solve_ivp`` (RK45) with each free neuron's
     threshold crossing as a terminal event; deliveries (input spikes and neuron spikes, ``delay``
-    later) are applied in time order, each synapse updating its own u, R from the time since its
-    previous delivery."""
+    later) are applied in time order, the synapses of one source and delay together, each updating
+    its own u, R from the time since its previous delivery."""
     n, K = d.n, d.taus.size
     inv_tau = 1.0 / d.taus
     z = np.concatenate([v0, np.zeros(n * K)])
     u_s, R_s, last = d.U.copy(), np.ones(d.A.size), np.full(d.A.size, -np.inf)
-    out_syn = [np.flatnonzero(d.pre == j) for j in range(n)]
-    in_syn = [np.flatnonzero(d.pre == -1 - c) for c in range(d.n_inputs)]
-    queue: list = []  # (arrival time, synapse index)
-    for c, ts in zip(idx.tolist(), times.tolist()):
-        for s in in_syn[c]:
-            heapq.heappush(queue, (ts + d.delay[s], int(s)))
+    target = n + d.post * K + d.cls  # index in z of the current each synapse feeds
+    # the synapses of each source (neurons 0..n-1, then the input channels) grouped by delay, so that a
+    # spike schedules one delivery per distinct delay and a delivery updates its synapses together
+    src = np.where(d.pre >= 0, d.pre, n - 1 - d.pre)
+    order = np.lexsort((d.delay, src))
+    bounds = np.searchsorted(src[order], np.arange(n + d.n_inputs + 1))
+    fanout = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        syn = order[a:b]
+        delays, first = np.unique(d.delay[syn], return_index=True)
+        fanout.append(list(zip(delays.tolist(), np.split(syn, first[1:]))))
+    queue: list = []  # (arrival time, sequence number: first come first served on ties, synapse indices)
+    seq = itertools.count()
+
+    def schedule(source: int, t_spike: float) -> None:
+        for delay, syn in fanout[source]:
+            heapq.heappush(queue, (t_spike + delay, next(seq), syn))
     until = np.full(n, -np.inf)
     spikes_i, spikes_t = [], []
+    for c, ts in zip(idx.tolist(), times.tolist()):
+        schedule(n + c, ts)
     t = 0.0
 
     def rhs(_t, zz, frozen):
@@ -409,17 +423,16 @@ def _run_scipy(d: SpikingNetlist, idx, times, duration: float, v0, rtol: float =
                 for j in fired.tolist():
                     spikes_i.append(j)
                     spikes_t.append(t)
-                    for s in out_syn[j]:
-                        heapq.heappush(queue, (t + d.delay[s], int(s)))
+                    schedule(j, t)
                 continue
         else:
             t = stop
-        while queue and queue[0][0] <= t:  # deliveries due now
-            _, s = heapq.heappop(queue)
-            gap = t - last[s]
+        while queue and queue[0][0] <= t:  # deliveries due now, a source's synapses of one delay at a time
+            syn = heapq.heappop(queue)[2]
+            gap = t - last[syn]
             with np.errstate(divide="ignore"):
-                R_s[s] = 1.0 + (R_s[s] - u_s[s] * R_s[s] - 1.0) * np.exp(-gap / d.D[s])
-                u_s[s] = d.U[s] + u_s[s] * (1.0 - d.U[s]) * np.exp(-gap / d.F[s])
-            last[s] = t
-            z[n + d.post[s] * K + d.cls[s]] += d.A[s] * u_s[s] * R_s[s]
+                R_s[syn] = 1.0 + (R_s[syn] - u_s[syn] * R_s[syn] - 1.0) * np.exp(-gap / d.D[syn])
+                u_s[syn] = d.U[syn] + u_s[syn] * (1.0 - d.U[syn]) * np.exp(-gap / d.F[syn])
+            last[syn] = t
+            np.add.at(z, target[syn], d.A[syn] * u_s[syn] * R_s[syn])
     return np.array(spikes_i, np.int64), np.array(spikes_t)

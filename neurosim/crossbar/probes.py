@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.crossbar.cells import tile_netlist
-from neurosim.crossbar.circuit import ACCESS_GATE, TileCircuit, switch_conductance
+from neurosim.crossbar.cellphysics import ACCESS_GATE, switch_conductance
+from neurosim.crossbar.circuit import TileCircuit
 from neurosim.errors import ParameterError
 from neurosim.params import check_array
 

@@ -30,7 +30,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from neurosim.crossbar.circuit import ACCESS_GATE, CellPhysics, TileCircuit, switch_conductance
+from neurosim.crossbar.cellphysics import ACCESS_GATE, CellPhysics, switch_conductance
+from neurosim.crossbar.circuit import TileCircuit
 from neurosim.crossbar.device import DeviceAdapter
 from neurosim.crossbar.programming import program
 from neurosim.sampling import normal_from_variance

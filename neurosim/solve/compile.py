@@ -85,7 +85,6 @@ class CompiledCircuit:
         by = {}
         for g in groups:
             by.setdefault(g.kind, []).append(g)
-        _refuse_unsimulated(groups)
 
         def cols(kind, k):
             return _cat([g.nodes[:, k] - 1 for g in by.get(kind, [])], np.int64)
@@ -502,7 +501,7 @@ def compile(netlist, validate: bool = True) -> CompiledCircuit:  # noqa: A001 - 
     """
     if isinstance(netlist, CompiledCircuit):
         return netlist
+    _refuse_unsimulated(netlist.groups)  # before validate: its complaint would be about the wiring
     if validate:
-        _refuse_unsimulated(netlist.groups)  # before validate: its complaint would be about the wiring
         netlist.validate()
     return CompiledCircuit(netlist)

@@ -239,7 +239,7 @@ def export_spice(netlist, analysis=None, options: dict | None = None) -> SpiceEx
     for g in groups:
         if g.kind not in _LETTER and len(g):
             raise NetlistError(f"write_spice: element {str(g.names[0])!r} is a {g.kind!r} element, which has no SPICE "
-                               "form (neuron-circuit elements are compiled by neurosim.dynamics)")
+                               "form (neuron-circuit and spiking elements are run by neurosim.dynamics)")
     # element names of all groups, made unique together (SPICE names share one namespace)
     per_group = [_spice_elements(_LETTER[g.kind], g.names) for g in groups]
     flat = [s for names in per_group for s in names]

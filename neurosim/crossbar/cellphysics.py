@@ -167,6 +167,11 @@ class CellPhysics:
                 break
         return u
 
+    def cold_start(self) -> None:
+        """Make the next :meth:`iv` start from its cold guess instead of the previous call's internal
+        voltages (for cell voltages unrelated to the previous call's, e.g. another group of vectors)."""
+        self._u = None
+
     def iv(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cell current (A), incremental conductance (S) and memristor voltage (V) at cell voltage ``v``.
 

@@ -391,7 +391,7 @@ class TileCircuit:
             I_out, V_mem, P = np.empty((B, self.out_ids.size)), np.empty((B, self.rows, self.cols)), np.empty(B)
             for k in range(0, B, step):
                 sl = slice(k, k + step)
-                cells._u = None  # each group starts from its own cold guess (see CellPhysics.iv)
+                cells.cold_start()  # each group starts from its own cold guess
                 x[sl], done[sl] = self._solve_lines(cells, V[sl], tol, max_iter, None if x0 is None else x0[sl])
                 I_out[sl], V_mem[sl], P[sl] = self._outputs_lines(cells, V[sl], x[sl])
             self._warm = x
